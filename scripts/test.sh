@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test run: dependencies, lint, type-check, build, jest (JSON report in reports/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-test-deps.sh
+npm run --silent lint
+npm run --silent typecheck
+npm run --silent build
+mkdir -p reports
+rc=0
+NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile=reports/jest.json "$@" || rc=$?
+node scripts/jest-summary.js reports/jest.json
+exit $rc
