@@ -1,0 +1,328 @@
+// The one place that reads the environment: every variable of CONTRACTS.md §1 plus the service's
+// extras, validated once into a typed, frozen Config. Everything else takes the Config as a parameter.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { toBasisPoints, toMinorUnits } from './domain/money.js';
+
+export type Environment = 'production' | 'development' | 'test';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type HealthDetails = 'never' | 'admin' | 'always';
+
+export interface Config {
+  environment: Environment;
+  serviceName: string;
+  serviceHost: string;
+  servicePort: number;
+  version: string;
+  logLevel: LogLevel;
+  /** normalised to postgresql:// (the old postgresql+asyncpg:// form is accepted) */
+  databaseUrl: string;
+  /** undefined outside production means "no cache" */
+  redisUrl: string | undefined;
+  secretKey: string;
+  /** true when no SECRET_KEY was given outside production and a random one was made for this process */
+  secretKeyGenerated: boolean;
+  algorithm: 'HS256';
+  accessTokenExpireMinutes: number;
+  peers: {
+    userServiceUrl: string | undefined;
+    cartServiceUrl: string | undefined;
+    productServiceUrl: string | undefined;
+    searchServiceUrl: string | undefined;
+  };
+  cors: {
+    /** exact origins allowed (the configured peers' origins plus CORS_ORIGINS) */
+    origins: readonly string[];
+    /** development only: any http://localhost:<port> and http://127.0.0.1:<port> */
+    allowLoopback: boolean;
+  };
+  pricing: {
+    /** TAX_RATE as given, e.g. "0.10" */
+    taxRate: string;
+    taxRateBasisPoints: number;
+    shippingFlatMinor: number;
+    freeShippingThresholdMinor: number;
+  };
+  stockManagement: boolean;
+  idempotencyTtlHours: number;
+  peerTimeoutMs: number;
+  dbPoolMax: number;
+  sidecarUrl: string;
+  healthDetails: HealthDetails;
+  shutdownDelaySeconds: number;
+  migrateOnStart: boolean;
+}
+
+/** Thrown by loadConfig; its message is one line naming every problem (never a value). */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const REQUIRED_IN_PRODUCTION = ['DATABASE_URL', 'SECRET_KEY', 'REDIS_URL'] as const;
+const DEVELOPMENT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/orders';
+const SERVICE_VERSION = '0.1.0';
+
+const LOG_LEVELS: Record<string, LogLevel> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+const boolText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const intText = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const decimalText = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d{1,2})?$/, 'must be a decimal amount like 10.00');
+
+const rateText = z
+  .string()
+  .trim()
+  .regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'must be a rate between 0 and 1 like 0.10');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^(postgres|postgresql|postgresql\+asyncpg):\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+  .transform(normaliseDatabaseUrl);
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL');
+
+const environmentSchema = z.object({
+  ENVIRONMENT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['production', 'development', 'test'], { error: 'must be production, development or test' }))
+    .default('development'),
+  SERVICE_NAME: z.string().trim().min(1).default('order-service'),
+  SERVICE_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  SERVICE_PORT: intText(0, 65535).default(8081),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((v) => v in LOG_LEVELS, 'must be DEBUG, INFO, WARNING or ERROR')
+    .transform((v) => LOG_LEVELS[v] as LogLevel)
+    .default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  REDIS_URL: redisUrl.optional(),
+  SECRET_KEY: z.string().optional(),
+  ALGORITHM: z.string().trim().refine((v) => v === 'HS256', 'must be HS256 (the only algorithm the user service issues)').default('HS256'),
+  ACCESS_TOKEN_EXPIRE_MINUTES: intText(1, 7 * 24 * 60).default(30),
+  USER_SERVICE_URL: httpUrl.optional(),
+  CART_SERVICE_URL: httpUrl.optional(),
+  PRODUCT_SERVICE_URL: httpUrl.optional(),
+  SEARCH_SERVICE_URL: httpUrl.optional(),
+  CORS_ORIGINS: z.string().optional(),
+  TAX_RATE: rateText.default('0.10'),
+  SHIPPING_FLAT: decimalText.default('10.00'),
+  FREE_SHIPPING_THRESHOLD: decimalText.default('100.00'),
+  STOCK_MANAGEMENT: boolText.default(true),
+  IDEMPOTENCY_TTL_HOURS: intText(1, 24 * 365).default(24),
+  PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
+  DB_POOL_MAX: intText(1, 1000).default(10),
+  SIDECAR_URL: httpUrl.default('http://127.0.0.1:9091'),
+  HEALTH_DETAILS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['never', 'admin', 'always'], { error: 'must be never, admin or always' }))
+    .optional(),
+  SHUTDOWN_DELAY_SECONDS: intText(0, 600).default(5),
+  MIGRATE_ON_START: boolText.optional(),
+});
+
+type EnvName = keyof typeof environmentSchema.shape;
+
+/** Reads and validates the environment once. Throws ConfigError with one line naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable counts as unset (operators often template `FOO=` for "none").
+  const present: Partial<Record<EnvName, string>> = {};
+  for (const name of Object.keys(environmentSchema.shape) as EnvName[]) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') present[name] = value;
+  }
+
+  const problems: string[] = [];
+  const isProduction = (present.ENVIRONMENT ?? '').trim().toLowerCase() === 'production';
+  if (isProduction) {
+    const missing = REQUIRED_IN_PRODUCTION.filter((name) => present[name] === undefined);
+    if (missing.length > 0) problems.push(`missing ${missing.join(', ')} (required in production)`);
+    if (present.SECRET_KEY !== undefined && present.SECRET_KEY.length < 32) {
+      problems.push('SECRET_KEY must be at least 32 characters in production');
+    }
+  }
+
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      // the issue message never carries the value, only what was expected
+      problems.push(`${String(issue.path[0])} ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+
+  const environment = e.ENVIRONMENT;
+  const production = environment === 'production';
+  const secretKeyGenerated = e.SECRET_KEY === undefined;
+  const peers = {
+    userServiceUrl: e.USER_SERVICE_URL,
+    cartServiceUrl: e.CART_SERVICE_URL,
+    productServiceUrl: e.PRODUCT_SERVICE_URL,
+    searchServiceUrl: e.SEARCH_SERVICE_URL,
+  };
+
+  const config: Config = {
+    environment,
+    serviceName: e.SERVICE_NAME,
+    serviceHost: e.SERVICE_HOST,
+    servicePort: e.SERVICE_PORT,
+    version: SERVICE_VERSION,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    // Outside production a missing key becomes a random per-process key, never a well-known one:
+    // a forgotten ENVIRONMENT=production must not let anyone mint admin tokens.
+    secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
+    secretKeyGenerated,
+    algorithm: 'HS256',
+    accessTokenExpireMinutes: e.ACCESS_TOKEN_EXPIRE_MINUTES,
+    peers,
+    cors: {
+      origins: Object.freeze(allowedOrigins(peers, e.CORS_ORIGINS)),
+      allowLoopback: !production,
+    },
+    pricing: {
+      taxRate: e.TAX_RATE,
+      taxRateBasisPoints: toBasisPoints(e.TAX_RATE),
+      shippingFlatMinor: toMinorUnits(e.SHIPPING_FLAT),
+      freeShippingThresholdMinor: toMinorUnits(e.FREE_SHIPPING_THRESHOLD),
+    },
+    stockManagement: e.STOCK_MANAGEMENT,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    peerTimeoutMs: e.PEER_TIMEOUT_MS,
+    dbPoolMax: e.DB_POOL_MAX,
+    sidecarUrl: e.SIDECAR_URL,
+    healthDetails: e.HEALTH_DETAILS ?? (production ? 'admin' : 'always'),
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
+    migrateOnStart: e.MIGRATE_ON_START ?? !production,
+  };
+  return deepFreeze(config);
+}
+
+/** The peers' origins (they may call us from a browser context) plus CORS_ORIGINS, deduplicated. */
+function allowedOrigins(peers: Config['peers'], extra: string | undefined): string[] {
+  const origins = new Set<string>();
+  for (const url of Object.values(peers)) if (url) origins.add(new URL(url).origin);
+  for (const item of (extra ?? '').split(',')) {
+    const text = item.trim();
+    if (!text) continue;
+    try {
+      origins.add(new URL(text).origin);
+    } catch {
+      origins.add(text.replace(/\/+$/, ''));
+    }
+  }
+  return [...origins];
+}
+
+/** postgresql+asyncpg://…?ssl=require (the old Python form) → postgresql://…?sslmode=require */
+export function normaliseDatabaseUrl(url: string): string {
+  const text = url.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://');
+  const parsed = new URL(text);
+  const ssl = parsed.searchParams.get('ssl');
+  if (ssl !== null && !parsed.searchParams.has('sslmode')) {
+    parsed.searchParams.delete('ssl');
+    parsed.searchParams.set('sslmode', ['true', 'require', '1'].includes(ssl.toLowerCase()) ? 'require' : ssl);
+    return parsed.toString();
+  }
+  return text;
+}
+
+/** The URL with its password replaced by ***; anything unparseable becomes a placeholder. */
+export function maskUrl(url: string | undefined): string | null {
+  if (url === undefined) return null;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+/** What the start-up report and /health/info show: no secret, URLs with masked passwords. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    service: config.serviceName,
+    version: config.version,
+    environment: config.environment,
+    listen: `${config.serviceHost}:${config.servicePort}`,
+    log_level: config.logLevel,
+    database_url: maskUrl(config.databaseUrl),
+    redis_url: maskUrl(config.redisUrl),
+    secret_key: config.secretKeyGenerated ? 'generated for this process (development)' : 'set',
+    algorithm: config.algorithm,
+    user_service_url: maskUrl(config.peers.userServiceUrl),
+    cart_service_url: maskUrl(config.peers.cartServiceUrl),
+    product_service_url: maskUrl(config.peers.productServiceUrl),
+    search_service_url: maskUrl(config.peers.searchServiceUrl),
+    cors_origins: [...config.cors.origins, ...(config.cors.allowLoopback ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])],
+    tax_rate: config.pricing.taxRate,
+    shipping_flat_minor: config.pricing.shippingFlatMinor,
+    free_shipping_threshold_minor: config.pricing.freeShippingThresholdMinor,
+    stock_management: config.stockManagement,
+    idempotency_ttl_hours: config.idempotencyTtlHours,
+    peer_timeout_ms: config.peerTimeoutMs,
+    db_pool_max: config.dbPoolMax,
+    sidecar_url: maskUrl(config.sidecarUrl),
+    health_details: config.healthDetails,
+    shutdown_delay_seconds: config.shutdownDelaySeconds,
+    migrate_on_start: config.migrateOnStart,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+// pino JSON lines with the service's name; secrets are redacted and errors are reduced to their
+// class and code, so no stack trace, SQL text or secret ever reaches a log line.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+import { DomainError } from './domain/errors.js';
+
+export type Log = Logger;
+
+export interface LogOptions {
+  level: LogLevel;
+  service: string;
+  version?: string;
+  /** where lines go; stdout by default (tests pass a stream to read the lines back) */
+  destination?: DestinationStream;
+}
+
+// Paths pino removes wherever they appear one or two levels down (headers, config, error extras).
+const REDACT = [
+  'authorization',
+  'cookie',
+  'password',
+  'secret',
+  'secretKey',
+  'secret_key',
+  'token',
+  '*.authorization',
+  '*.Authorization',
+  '*.cookie',
+  '*["set-cookie"]',
+  '*.password',
+  '*.secret',
+  '*.secretKey',
+  '*.secret_key',
+  '*.token',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+export function createLogger(options: LogOptions): Log {
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.service, ...(options.version ? { version: options.version } : {}) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'message',
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: describeError, error: describeError },
+    },
+    options.destination,
+  );
+}
+
+/**
+ * An error as a log line may show it: its class, its code and, for our own domain errors only,
+ * their message (which we wrote). Driver and library messages can quote SQL or values, so they stay out.
+ */
+export function describeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { class: typeof err };
+  const described: Record<string, unknown> = { class: err.constructor?.name ?? err.name };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') described.code = code;
+  if (err instanceof DomainError) {
+    described.type = err.type;
+    described.status = err.status;
+    described.message = err.message;
+  }
+  return described;
+}

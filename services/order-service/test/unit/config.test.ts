@@ -1,0 +1,190 @@
+import { ConfigError, describeConfig, loadConfig, maskUrl, normaliseDatabaseUrl } from '../../src/config.js';
+
+const PRODUCTION = {
+  ENVIRONMENT: 'production',
+  DATABASE_URL: 'postgresql://orders:db-password-123@db.example.internal:5432/orders?sslmode=require',
+  REDIS_URL: 'rediss://default:redis-password-456@cache.example.internal:6379',
+  SECRET_KEY: 'k'.repeat(32),
+};
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('production without DATABASE_URL, SECRET_KEY and REDIS_URL names all three in one line', () => {
+    const err = configError({ ENVIRONMENT: 'production' });
+    expect(err.message).not.toContain('\n');
+    expect(err.message).toMatch(/DATABASE_URL/);
+    expect(err.message).toMatch(/SECRET_KEY/);
+    expect(err.message).toMatch(/REDIS_URL/);
+  });
+
+  it('production names only the variables that are missing', () => {
+    const err = configError({ ENVIRONMENT: 'Production', DATABASE_URL: PRODUCTION.DATABASE_URL, REDIS_URL: '' });
+    expect(err.message).toContain('missing SECRET_KEY, REDIS_URL');
+    expect(err.message).not.toContain('DATABASE_URL');
+  });
+
+  it('production refuses a SECRET_KEY shorter than 32 characters without printing it', () => {
+    const err = configError({ ...PRODUCTION, SECRET_KEY: 'short-secret-value' });
+    expect(err.message).toContain('SECRET_KEY must be at least 32 characters');
+    expect(err.message).not.toContain('short-secret-value');
+  });
+
+  it('never puts a value into the error message', () => {
+    const err = configError({ ...PRODUCTION, DATABASE_URL: 'mysql://u:hunter2@h/db', LOG_LEVEL: 'loud-hunter2' });
+    expect(err.message).toContain('DATABASE_URL');
+    expect(err.message).toContain('LOG_LEVEL');
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('accepts a complete production environment and freezes the result', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config.environment).toBe('production');
+    expect(config.secretKeyGenerated).toBe(false);
+    expect(config.healthDetails).toBe('admin');
+    expect(config.migrateOnStart).toBe(false);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.cors.origins)).toBe(true);
+  });
+
+  it('development defaults: port 8081, INFO, HS256, no peer defaults, loopback CORS, migrations on start', () => {
+    const config = loadConfig({});
+    expect(config.environment).toBe('development');
+    expect(config.serviceName).toBe('order-service');
+    expect(config.serviceHost).toBe('0.0.0.0');
+    expect(config.servicePort).toBe(8081);
+    expect(config.logLevel).toBe('info');
+    expect(config.algorithm).toBe('HS256');
+    expect(config.accessTokenExpireMinutes).toBe(30);
+    expect(config.peers).toEqual({
+      userServiceUrl: undefined,
+      cartServiceUrl: undefined,
+      productServiceUrl: undefined,
+      searchServiceUrl: undefined,
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(new URL(config.databaseUrl).hostname).toBe('127.0.0.1');
+    expect(config.cors).toEqual({ origins: [], allowLoopback: true });
+    expect(config.migrateOnStart).toBe(true);
+    expect(config.healthDetails).toBe('always');
+    expect(config.sidecarUrl).toBe('http://127.0.0.1:9091');
+    expect(config.shutdownDelaySeconds).toBe(5);
+    expect(config.pricing).toEqual({
+      taxRate: '0.10',
+      taxRateBasisPoints: 1000,
+      shippingFlatMinor: 1000,
+      freeShippingThresholdMinor: 10000,
+    });
+    expect(config.stockManagement).toBe(true);
+    expect(config.idempotencyTtlHours).toBe(24);
+    expect(config.peerTimeoutMs).toBe(3000);
+    expect(config.dbPoolMax).toBe(10);
+  });
+
+  it('outside production a missing SECRET_KEY becomes a random per-process key, never a fixed one', () => {
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a.secretKeyGenerated).toBe(true);
+    expect(a.secretKey.length).toBeGreaterThanOrEqual(32);
+    expect(a.secretKey).not.toBe(b.secretKey);
+  });
+
+  it.each([
+    ['debug', 'debug'],
+    ['DEBUG', 'debug'],
+    ['Info', 'info'],
+    ['warning', 'warn'],
+    ['WARNING', 'warn'],
+    ['error', 'error'],
+  ])('LOG_LEVEL %s is read case-insensitively as %s', (given, expected) => {
+    expect(loadConfig({ LOG_LEVEL: given }).logLevel).toBe(expected);
+  });
+
+  it('refuses an unknown LOG_LEVEL', () => {
+    expect(configError({ LOG_LEVEL: 'verbose' }).message).toContain('LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR');
+  });
+
+  it('refuses any ALGORITHM but HS256', () => {
+    expect(configError({ ALGORITHM: 'RS256' }).message).toContain('ALGORITHM must be HS256');
+    expect(loadConfig({ ALGORITHM: 'HS256' }).algorithm).toBe('HS256');
+  });
+
+  it('reports every invalid variable at once', () => {
+    const err = configError({ SERVICE_PORT: 'eighty', TAX_RATE: '10%', STOCK_MANAGEMENT: 'maybe', CART_SERVICE_URL: 'cart:8080' });
+    expect(err.problems).toHaveLength(4);
+    for (const name of ['SERVICE_PORT', 'TAX_RATE', 'STOCK_MANAGEMENT', 'CART_SERVICE_URL']) {
+      expect(err.message).toContain(name);
+    }
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('reads the extra settings and peer URLs (trailing slash dropped)', () => {
+    const config = loadConfig({
+      SERVICE_PORT: '0',
+      CART_SERVICE_URL: 'http://cart.internal:8080/',
+      PRODUCT_SERVICE_URL: 'http://product.internal:3001',
+      TAX_RATE: '0.0825',
+      SHIPPING_FLAT: '5.5',
+      FREE_SHIPPING_THRESHOLD: '50',
+      STOCK_MANAGEMENT: 'off',
+      HEALTH_DETAILS: 'Never',
+      MIGRATE_ON_START: 'false',
+      SHUTDOWN_DELAY_SECONDS: '0',
+    });
+    expect(config.servicePort).toBe(0);
+    expect(config.peers.cartServiceUrl).toBe('http://cart.internal:8080');
+    expect(config.pricing.taxRateBasisPoints).toBe(825);
+    expect(config.pricing.shippingFlatMinor).toBe(550);
+    expect(config.pricing.freeShippingThresholdMinor).toBe(5000);
+    expect(config.stockManagement).toBe(false);
+    expect(config.healthDetails).toBe('never');
+    expect(config.migrateOnStart).toBe(false);
+    expect(config.shutdownDelaySeconds).toBe(0);
+  });
+
+  it('accepts the old postgresql+asyncpg:// form and converts ssl=require to sslmode=require', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql+asyncpg://u:p@neon.example:5432/orders?ssl=require' });
+    expect(config.databaseUrl).toBe('postgresql://u:p@neon.example:5432/orders?sslmode=require');
+    expect(normaliseDatabaseUrl('postgres://u@h/db')).toBe('postgres://u@h/db');
+  });
+
+  it('production CORS is the configured peers plus CORS_ORIGINS; no loopback', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      USER_SERVICE_URL: 'https://gateway.shop.example/user',
+      CORS_ORIGINS: 'https://shop.example, https://admin.shop.example/ ,',
+    });
+    expect(config.cors.allowLoopback).toBe(false);
+    expect([...config.cors.origins].sort()).toEqual(
+      ['https://admin.shop.example', 'https://gateway.shop.example', 'https://shop.example'].sort(),
+    );
+  });
+});
+
+describe('masking', () => {
+  it('maskUrl replaces the password and keeps the rest', () => {
+    expect(maskUrl('postgresql://orders:s3cret@db:5432/orders')).toBe('postgresql://orders:***@db:5432/orders');
+    expect(maskUrl('rediss://default:tok@cache:6379')).toBe('rediss://default:***@cache:6379');
+    expect(maskUrl('http://cart:8080')).toBe('http://cart:8080');
+    expect(maskUrl(undefined)).toBeNull();
+  });
+
+  it('describeConfig shows URLs masked and never the secret key or a password', () => {
+    const config = loadConfig({ ...PRODUCTION, SECRET_KEY: 'recognisable-secret-key-0123456789abcdef' });
+    const text = JSON.stringify(describeConfig(config));
+    expect(text).not.toContain('recognisable-secret-key');
+    expect(text).not.toContain('db-password-123');
+    expect(text).not.toContain('redis-password-456');
+    expect(describeConfig(config).database_url).toBe(
+      'postgresql://orders:***@db.example.internal:5432/orders?sslmode=require',
+    );
+  });
+});
