@@ -1,0 +1,83 @@
+// Builds the Express app from its parts (no listen): request ids, metrics, access log, CORS, token
+// reading, JSON bodies, then openapi-backend for every route, and problem+json for every error.
+import express, { type Express } from 'express';
+import type { Document } from 'openapi-backend';
+import type { Config } from './config.js';
+import type { Log } from './log.js';
+import { createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
+import { readBearerToken } from './http/auth.js';
+import { jsonBody } from './http/body.js';
+import { corsPolicy } from './http/cors.js';
+import { createServiceMetrics, measureRequests, type ServiceMetrics } from './http/metrics.js';
+import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.js';
+import { problemErrorHandler } from './http/problem.js';
+import { requestId } from './http/request-id.js';
+import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
+import './http/request-context.js';
+
+export interface AppDeps {
+  config: Config;
+  orders: OrderUseCases;
+  log: Log;
+  metrics?: ServiceMetrics;
+  /** extra operations (e.g. the /health/* family), registered by operationId like the rest */
+  health?: { handlers: OperationHandlers };
+  /** the OpenAPI document; loaded from openapi/order-service.yaml when absent */
+  document?: Document;
+}
+
+export interface App {
+  app: Express;
+  metrics: ServiceMetrics;
+  document: Document;
+}
+
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config, log } = deps;
+  const metrics = deps.metrics ?? createServiceMetrics();
+  const document = deps.document ?? loadApiDocument();
+  const service = { name: config.serviceName, version: config.version };
+
+  const api = await createApi(document, {
+    ...serviceHandlers({ document, metrics, service }),
+    ...createOrderHandlers({ orders: deps.orders, metrics, service }),
+    ...(deps.health?.handlers ?? {}),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  // ETags here mean the order's version (set by the handlers), not a hash of the body
+  app.set('etag', false);
+  // the gateway (nginx ingress) and the kubelet reach us from private addresses
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+
+  app.use(requestId());
+  app.use(measureRequests(metrics));
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const fields = {
+        request_id: req.requestId,
+        method: req.method,
+        route: req.routeTemplate ?? 'unmatched',
+        status: res.statusCode,
+        duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        user_id: req.actor?.userId,
+      };
+      if (res.statusCode >= 500) log.warn(fields, 'request answered');
+      else log.info(fields, 'request answered');
+    });
+    next();
+  });
+  app.use(corsPolicy(config.cors));
+  app.use(readBearerToken({ secretKey: config.secretKey, algorithm: config.algorithm }));
+  app.use(swaggerAssets());
+  app.use(...jsonBody());
+  app.use((req, res, next) => {
+    const request = { method: req.method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
+    api.handleRequest(request, req, res).catch(next);
+  });
+  app.use(problemErrorHandler(log));
+
+  return { app, metrics, document };
+}

@@ -1,0 +1,271 @@
+// The order operations of the OpenAPI document, by canonical operationId (storefront twins reuse
+// them). Each turns a validated request into a use-case call and the result into JSON, headers
+// (ETag, Location, X-Total-Count, Link) and status; errors go to problem.ts.
+import type { Request, Response } from 'express';
+import type { Context } from 'openapi-backend';
+import { PreconditionFailed } from '../domain/errors.js';
+import type { Actor, PeerContext } from '../orders/ports.js';
+import { actorOf, type OperationHandlers } from './api.js';
+import { hasAuthorizationHeader } from './auth.js';
+import type { ServiceMetrics } from './metrics.js';
+import { basicHealth } from './service-handlers.js';
+
+type Json = Record<string, unknown>;
+type OrderStatus = 'pending' | 'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled' | 'refunded';
+type PaymentStatus = 'pending' | 'paid' | 'failed' | 'refunded';
+
+export interface AddressInput {
+  address: string;
+  city: string;
+  state?: string;
+  postal_code: string;
+  country: string;
+}
+
+/** The validated body of POST /orders (CreateOrderRequest in the document). */
+export interface CreateOrderInput {
+  items?: Array<{ product_id: number; quantity: number }>;
+  shipping_address: AddressInput;
+  billing_address?: AddressInput | null;
+  customer_email?: string;
+  customer_phone?: string | null;
+  notes?: string | null;
+}
+
+/** The validated body of PUT /orders/{order_id} (UpdateOrderRequest). */
+export interface UpdateOrderInput {
+  status?: OrderStatus;
+  payment_status?: PaymentStatus;
+  tracking_number?: string | null;
+  notes?: string | null;
+  reason?: string;
+}
+
+export interface ChangeStatusInput {
+  status: OrderStatus;
+  reason?: string;
+  tracking_number?: string;
+}
+
+export interface WriteOptions {
+  /** from If-Match: the change applies only while the order still has this version */
+  expectedVersion?: number;
+}
+
+export interface OrderPage {
+  orders: Json[];
+  total: number;
+}
+
+/**
+ * What the HTTP layer needs from the use cases, in the JSON shapes of the document (views.ts).
+ * main.ts adapts createOrderService(...) to this.
+ */
+export interface OrderUseCases {
+  createOrder(actor: Actor, input: CreateOrderInput, ctx: PeerContext & { idempotencyKey?: string }): Promise<{ order: Json; replayed?: boolean }>;
+  listOrders(actor: Actor, query: { page: number; size: number; status?: OrderStatus }): Promise<OrderPage>;
+  getOrder(actor: Actor, orderId: number): Promise<Json>;
+  updateOrder(actor: Actor, orderId: number, input: UpdateOrderInput, options: WriteOptions): Promise<Json>;
+  changeStatus(actor: Actor, orderId: number, input: ChangeStatusInput, options: WriteOptions): Promise<Json>;
+  cancelOrder(actor: Actor, orderId: number, options: WriteOptions): Promise<Json>;
+  adminListOrders(
+    actor: Actor,
+    query: { page: number; size: number; status?: OrderStatus; userId?: number; from?: Date; to?: Date },
+  ): Promise<OrderPage>;
+  stats(actor: Actor, range: { from?: Date; to?: Date }): Promise<Json>;
+}
+
+export function createOrderHandlers(deps: {
+  orders: OrderUseCases;
+  metrics: ServiceMetrics;
+  service: { name: string; version: string };
+}): OperationHandlers {
+  const { orders, metrics } = deps;
+
+  const sendOrder = (res: Response, order: Json, status = 200) => {
+    res.setHeader('ETag', etagOf(order));
+    res.status(status).json(order);
+  };
+  const countTransition = (before: string | undefined, order: Json) => {
+    const after = String(order.status);
+    if (before !== undefined && before !== after) metrics.statusTransitions.inc({ from: before, to: after });
+  };
+
+  const listMyOrders = async (c: Context, req: Request, res: Response) => {
+    const q = c.request.query as Record<string, unknown>;
+    const page = intOr(q.page, 1);
+    const size = intOr(q.size, 20);
+    const result = await orders.listOrders(actorOf(req), { page, size, status: q.status as OrderStatus | undefined });
+    sendPage(req, res, result, page, size);
+  };
+
+  /** With If-Match: read the current version first so a stale tag is 412 before anything is tried. */
+  const writeOptions = async (req: Request, actor: Actor, orderId: number): Promise<{ options: WriteOptions; before?: string }> => {
+    const ifMatch = req.get('if-match');
+    if (ifMatch === undefined) return { options: {} };
+    const current = await orders.getOrder(actor, orderId);
+    if (!etagMatches(ifMatch, etagOf(current))) throw new PreconditionFailed();
+    return { options: { expectedVersion: Number(current.version) }, before: String(current.status) };
+  };
+
+  return {
+    createOrder: async (c, req, res) => {
+      const actor = actorOf(req);
+      const idempotencyKey = req.get('idempotency-key');
+      const { order, replayed } = await orders.createOrder(actor, c.request.requestBody as CreateOrderInput, {
+        authorization: req.get('authorization'),
+        requestId: req.requestId,
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      else metrics.ordersCreated.inc();
+      res.setHeader('Location', publicPath(req, `/orders/${String(order.id)}`));
+      sendOrder(res, order, 201);
+    },
+
+    listMyOrders,
+
+    // GET / : with a token "my orders" (the storefront), without an Authorization header the gateway's health check
+    storefrontRoot: async (c, req, res) => {
+      if (!hasAuthorizationHeader(req)) {
+        res.json(basicHealth(deps.service));
+        return;
+      }
+      const identity = c.security?.bearerAuth as { error?: unknown } | Actor | undefined;
+      if (!identity || 'error' in identity) throw identity?.error ?? new Error('security handler gave no identity');
+      await listMyOrders(c, req, res);
+    },
+
+    getOrder: async (c, req, res) => {
+      sendOrder(res, await orders.getOrder(actorOf(req), orderIdOf(c)));
+    },
+
+    updateOrder: async (c, req, res) => {
+      const actor = actorOf(req);
+      const orderId = orderIdOf(c);
+      const { options, before } = await writeOptions(req, actor, orderId);
+      const previous = before ?? (await statusBefore(orders, actor, orderId, c.request.requestBody as UpdateOrderInput));
+      const order = await orders.updateOrder(actor, orderId, c.request.requestBody as UpdateOrderInput, options);
+      countTransition(previous, order);
+      sendOrder(res, order);
+    },
+
+    cancelOrder: async (c, req, res) => {
+      const actor = actorOf(req);
+      const orderId = orderIdOf(c);
+      const { options } = await writeOptions(req, actor, orderId);
+      const order = await orders.cancelOrder(actor, orderId, options);
+      countTransition(lastTransitionFrom(order), order);
+      sendOrder(res, order);
+    },
+
+    adminListOrders: async (c, req, res) => {
+      const q = c.request.query as Record<string, unknown>;
+      const page = intOr(q.page, 1);
+      const size = intOr(q.size, 20);
+      const result = await orders.adminListOrders(actorOf(req), {
+        page,
+        size,
+        status: q.status as OrderStatus | undefined,
+        userId: q.user_id === undefined ? undefined : Number(q.user_id),
+        from: rangeStart(q.from),
+        to: rangeEnd(q.to),
+      });
+      sendPage(req, res, result, page, size);
+    },
+
+    adminGetOrder: async (c, req, res) => {
+      sendOrder(res, await orders.getOrder(actorOf(req), orderIdOf(c)));
+    },
+
+    adminChangeOrderStatus: async (c, req, res) => {
+      const actor = actorOf(req);
+      const orderId = orderIdOf(c);
+      const { options } = await writeOptions(req, actor, orderId);
+      const order = await orders.changeStatus(actor, orderId, c.request.requestBody as ChangeStatusInput, options);
+      countTransition(lastTransitionFrom(order), order);
+      sendOrder(res, order);
+    },
+
+    adminOrderStats: async (c, req, res) => {
+      const q = c.request.query as Record<string, unknown>;
+      res.json(await orders.stats(actorOf(req), { from: rangeStart(q.from), to: rangeEnd(q.to) }));
+    },
+  };
+}
+
+/** Only a status change needs the previous status (for the transitions metric). */
+async function statusBefore(orders: OrderUseCases, actor: Actor, orderId: number, input: UpdateOrderInput): Promise<string | undefined> {
+  if (input.status === undefined) return undefined;
+  return String((await orders.getOrder(actor, orderId)).status);
+}
+
+function lastTransitionFrom(order: Json): string | undefined {
+  const history = order.status_history as Array<{ from_status?: string | null }> | undefined;
+  const last = history?.[history.length - 1];
+  return last?.from_status ?? undefined;
+}
+
+function orderIdOf(c: Context): number {
+  return Number((c.request.params as Record<string, unknown>).order_id);
+}
+
+function intOr(value: unknown, fallback: number): number {
+  return value === undefined || value === '' ? fallback : Number(value);
+}
+
+/** A strong entity tag of the order's version. */
+export function etagOf(order: Json): string {
+  return `"${String(order.version)}"`;
+}
+
+/** RFC 9110 If-Match: "*" or a list of entity tags, compared strongly (a weak tag never matches). */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim() === etag);
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** from=2024-05-01 means that day's start (UTC); a date-time is taken as is. */
+function rangeStart(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  return DATE_ONLY.test(value) ? new Date(`${value}T00:00:00.000Z`) : new Date(value);
+}
+
+/** to=2024-05-31 includes that whole day: the bound is the next day's start (exclusive). */
+function rangeEnd(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!DATE_ONLY.test(value)) return new Date(value);
+  const end = new Date(`${value}T00:00:00.000Z`);
+  end.setUTCDate(end.getUTCDate() + 1);
+  return end;
+}
+
+const SANE_PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+/**
+ * A path as the client must request it: behind the gateway (which strips /order) the prefix comes
+ * from X-Forwarded-Prefix when the ingress sets it; otherwise the service's own path.
+ */
+export function publicPath(req: Request, path: string): string {
+  const prefix = req.get('x-forwarded-prefix')?.replace(/\/+$/, '');
+  return prefix && SANE_PREFIX.test(prefix) ? `${prefix}${path}` : path;
+}
+
+function sendPage(req: Request, res: Response, result: OrderPage, page: number, size: number): void {
+  const lastPage = Math.max(1, Math.ceil(result.total / size));
+  const link = (p: number, rel: string) => {
+    const params = new URLSearchParams(req.query as Record<string, string>);
+    params.set('page', String(p));
+    params.set('size', String(size));
+    return `<${publicPath(req, req.path)}?${params.toString()}>; rel="${rel}"`;
+  };
+  const links = [link(1, 'first')];
+  if (page > 1) links.push(link(Math.min(page - 1, lastPage), 'prev'));
+  if (page < lastPage) links.push(link(page + 1, 'next'));
+  links.push(link(lastPage, 'last'));
+  res.setHeader('X-Total-Count', String(result.total));
+  res.setHeader('Link', links.join(', '));
+  res.json(result.orders);
+}
