@@ -24,6 +24,8 @@ export interface AppDeps {
   health?: { handlers: OperationHandlers };
   /** the OpenAPI document; loaded from openapi/order-service.yaml when absent */
   document?: Document;
+  /** while shutting down, responses ask clients to close keep-alive connections */
+  state?: { shuttingDown: boolean };
 }
 
 export interface App {
@@ -52,6 +54,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
 
   app.use(requestId());
+  app.use((_req, res, next) => {
+    if (deps.state?.shuttingDown) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use(measureRequests(metrics));
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -74,7 +80,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(swaggerAssets());
   app.use(...jsonBody());
   app.use((req, res, next) => {
-    const request = { method: req.method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
+    // HEAD is GET without a body (Node drops the body); the document lists GET only
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const request = { method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
     api.handleRequest(request, req, res).catch(next);
   });
   app.use(problemErrorHandler(log));

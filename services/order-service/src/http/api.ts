@@ -181,7 +181,8 @@ export function fieldErrors(errors: ErrorObjectLike[]): FieldError[] {
       segments.push(error.params.additionalProperty);
     }
     let field = segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
-    if (location === 'requestBody' && field === 'requestBody') field = 'body';
+    // a missing body is reported by Ajv as the root missing its "requestBody" property
+    if (location === undefined && field === 'requestBody') field = 'body';
     if (!field) field = location === 'requestBody' || location === undefined ? 'body' : location;
     if (location === 'header') field = `header ${field}`;
     byField.set(field, [...(byField.get(field) ?? []), error]);
