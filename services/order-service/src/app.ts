@@ -1,7 +1,7 @@
 // Builds the Express app from its parts (no listen): request ids, metrics, access log, CORS, token
 // reading, JSON bodies, then openapi-backend for every route, and problem+json for every error.
 import express, { type Express } from 'express';
-import type { Document } from 'openapi-backend';
+import type { Document, OpenAPIBackend } from 'openapi-backend';
 import type { Config } from './config.js';
 import type { Log } from './log.js';
 import { createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
@@ -32,6 +32,8 @@ export interface App {
   app: Express;
   metrics: ServiceMetrics;
   document: Document;
+  /** the initialised openapi-backend (tests validate responses with its compiled validators) */
+  api: OpenAPIBackend;
 }
 
 export async function createApp(deps: AppDeps): Promise<App> {
@@ -87,5 +89,5 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   app.use(problemErrorHandler(log));
 
-  return { app, metrics, document };
+  return { app, metrics, document, api };
 }

@@ -52,7 +52,7 @@ async function getOrder(error: unknown, headers: Record<string, string> = {}) {
   failWith = error;
   const token = await tokens.user(11);
   const res = await fetch(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}`, ...headers } });
-  return { res, body: await res.json() };
+  return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe('problem+json mapping', () => {
