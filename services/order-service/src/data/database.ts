@@ -1,0 +1,44 @@
+// The Sequelize instance over pg: pool sized for the pod, TLS when the URL asks for it, no SQL in logs.
+
+import { Sequelize } from 'sequelize';
+import { defineModels, type Models } from './models.js';
+
+export interface DatabaseOptions {
+  /** postgresql:// or postgres:// (config.ts normalises the old postgresql+asyncpg:// form) */
+  url: string;
+  poolMax?: number;
+  /** connection attempt bound, so an outage answers quickly instead of hanging */
+  connectTimeoutMs?: number;
+  log?: { debug(obj: object, msg?: string): void };
+}
+
+export type Database = Sequelize & { models: Models };
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const url = new URL(options.url);
+  const sslmode = url.searchParams.get('sslmode') ?? (url.searchParams.get('ssl') === 'true' ? 'require' : null);
+  // Sequelize copies query parameters into the driver options; pg takes TLS as `ssl` instead
+  for (const p of ['sslmode', 'ssl', 'channel_binding', 'options']) url.searchParams.delete(p);
+  const tls = sslmode && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow';
+
+  const sequelize = new Sequelize(url.toString(), {
+    dialect: 'postgres',
+    logging: false, // statements carry customer data: never logged
+    benchmark: false,
+    pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 10_000, evict: 5_000 },
+    dialectOptions: {
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      ...(tls ? { ssl: { rejectUnauthorized: sslmode !== 'no-verify' } } : {}),
+    },
+    define: { underscored: true, timestamps: false, freezeTableName: true },
+  }) as Database;
+  defineModels(sequelize);
+  return sequelize;
+}
+
+/** Numeric value of a BIGINT column (pg returns them as strings). */
+export function toInt(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError('integer column out of range');
+  return n;
+}

@@ -1,0 +1,2 @@
+export { createDatabase, toInt, type Database, type DatabaseOptions } from './database.js';
+export { runMigrations, pendingMigrations } from './migrate.js';

@@ -1,0 +1,12 @@
+// The ordered list of migrations. Listed explicitly (not globbed) so the compiled build and the
+// TypeScript sources load the same set.
+
+import type { QueryInterface } from 'sequelize';
+import type { MigrationFn as UmzugMigrationFn } from 'umzug';
+import * as orders from './0001-orders.js';
+
+export type MigrationFn = UmzugMigrationFn<QueryInterface>;
+
+export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationFn }> = [
+  { name: '0001-orders', ...orders },
+];

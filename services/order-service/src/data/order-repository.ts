@@ -1,0 +1,353 @@
+// Reads and writes of the order tables. Every function takes the transaction it runs in (if any):
+// with PGlite in development there is one backend session, so nothing may query beside it.
+
+import { QueryTypes, type Transaction } from 'sequelize';
+import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
+import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
+import type { Address, OrderRecord, OrderStats, OrderSummaryRecord, StatusChangeRecord } from '../orders/records.js';
+import { toInt, type Database } from './database.js';
+import type { OrderItemModel, OrderModel, OrderStatusHistoryModel } from './models.js';
+
+export interface NewOrder {
+  orderNumber: string;
+  userId: number;
+  customerEmail: string;
+  customerPhone: string | null;
+  currency: string;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+  totalMinor: number;
+  shipping: Address;
+  billing: Address | null;
+  notes: string | null;
+  items: Array<{
+    productId: number;
+    sku: string | null;
+    productName: string;
+    productImage: string | null;
+    quantity: number;
+    unitPriceMinor: number;
+    totalPriceMinor: number;
+  }>;
+}
+
+export interface Actorish {
+  userId: number;
+  role: string;
+}
+
+export interface ListFilter {
+  userId?: number;
+  status?: OrderStatus;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  offset: number;
+}
+
+const date = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+
+export function createOrderRepository(db: Database) {
+  const { Order, OrderItem, OrderStatusHistory } = db.models;
+
+  function toRecord(row: OrderModel, items: OrderItemModel[], history: OrderStatusHistoryModel[]): OrderRecord {
+    return {
+      id: toInt(row.id),
+      orderNumber: row.order_number,
+      userId: toInt(row.user_id),
+      customerEmail: row.customer_email,
+      customerPhone: row.customer_phone,
+      status: row.status as OrderStatus,
+      paymentStatus: row.payment_status as PaymentStatus,
+      currency: row.currency,
+      subtotalMinor: toInt(row.subtotal_cents),
+      taxMinor: toInt(row.tax_cents),
+      shippingMinor: toInt(row.shipping_cents),
+      discountMinor: toInt(row.discount_cents),
+      totalMinor: toInt(row.total_cents),
+      shipping: {
+        address: row.shipping_address,
+        city: row.shipping_city,
+        state: row.shipping_state,
+        postal_code: row.shipping_postal_code,
+        country: row.shipping_country,
+      },
+      billing: (row.billing_address as Address | null) ?? null,
+      notes: row.notes,
+      trackingNumber: row.tracking_number ?? null,
+      version: row.version,
+      createdAt: date(row.created_at)!,
+      updatedAt: date(row.updated_at)!,
+      confirmedAt: date(row.confirmed_at),
+      processingAt: date(row.processing_at),
+      shippedAt: date(row.shipped_at),
+      deliveredAt: date(row.delivered_at),
+      cancelledAt: date(row.cancelled_at),
+      refundedAt: date(row.refunded_at),
+      items: items.map((i) => ({
+        id: toInt(i.id),
+        productId: toInt(i.product_id),
+        sku: i.sku,
+        productName: i.product_name,
+        productImage: i.product_image,
+        quantity: i.quantity,
+        unitPriceMinor: toInt(i.unit_price_cents),
+        totalPriceMinor: toInt(i.total_price_cents),
+      })),
+      history: history.map(
+        (h): StatusChangeRecord => ({
+          fromStatus: (h.from_status as OrderStatus | null) ?? null,
+          toStatus: h.to_status as OrderStatus,
+          actorId: h.actor_id == null ? null : toInt(h.actor_id),
+          actorRole: h.actor_role,
+          reason: h.reason,
+          createdAt: date(h.created_at)!,
+        }),
+      ),
+    };
+  }
+
+  async function findById(id: number, transaction?: Transaction): Promise<OrderRecord | null> {
+    const row = await Order.findByPk(id, { transaction });
+    if (!row) return null;
+    const [items, history] = [
+      await OrderItem.findAll({ where: { order_id: String(id) }, order: [['id', 'ASC']], transaction }),
+      await OrderStatusHistory.findAll({ where: { order_id: String(id) }, order: [['id', 'ASC']], transaction }),
+    ];
+    return toRecord(row, items, history);
+  }
+
+  /** Inserts the order, its items and its first history row; the caller owns the transaction. */
+  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<number> {
+    const row = await Order.create(
+      {
+        order_number: o.orderNumber,
+        user_id: o.userId,
+        customer_email: o.customerEmail,
+        customer_phone: o.customerPhone,
+        currency: o.currency,
+        subtotal_cents: o.subtotalMinor,
+        tax_cents: o.taxMinor,
+        shipping_cents: o.shippingMinor,
+        discount_cents: o.discountMinor,
+        total_cents: o.totalMinor,
+        shipping_address: o.shipping.address,
+        shipping_city: o.shipping.city,
+        shipping_state: o.shipping.state ?? null,
+        shipping_postal_code: o.shipping.postal_code,
+        shipping_country: o.shipping.country,
+        billing_address: o.billing,
+        notes: o.notes,
+      },
+      { transaction },
+    );
+    const id = toInt(row.id);
+    await OrderItem.bulkCreate(
+      o.items.map((i) => ({
+        order_id: String(id),
+        product_id: i.productId,
+        sku: i.sku,
+        product_name: i.productName,
+        product_image: i.productImage,
+        quantity: i.quantity,
+        unit_price_cents: i.unitPriceMinor,
+        total_price_cents: i.totalPriceMinor,
+      })),
+      { transaction },
+    );
+    await addHistory(id, null, 'pending', actor, 'created', transaction);
+    return id;
+  }
+
+  async function addHistory(
+    orderId: number,
+    from: OrderStatus | null,
+    to: OrderStatus,
+    actor: Actorish,
+    reason: string | null,
+    transaction: Transaction,
+  ): Promise<void> {
+    await OrderStatusHistory.create(
+      { order_id: String(orderId), from_status: from, to_status: to, actor_id: actor.userId, actor_role: actor.role, reason },
+      { transaction },
+    );
+  }
+
+  /**
+   * The one conditional UPDATE that moves an order: it succeeds only while the order is still in
+   * one of `sources` (and at `expectedVersion`), so two racing changes cannot both win.
+   * Returns the previous status, or null when nothing matched.
+   */
+  async function transition(
+    args: {
+      id: number;
+      to: OrderStatus;
+      sources: OrderStatus[];
+      paidOnlySources: OrderStatus[];
+      ownerId?: number;
+      expectedVersion?: number;
+      timestampColumn: string | null;
+      trackingNumber?: string | null;
+    },
+    transaction: Transaction,
+  ): Promise<OrderStatus | null> {
+    const sets = ['status = $to', 'version = o.version + 1', 'updated_at = now()'];
+    if (args.timestampColumn) sets.push(`${args.timestampColumn} = now()`); // column name from the lifecycle table, never input
+    const bind: Record<string, unknown> = { id: args.id, to: args.to, sources: args.sources, paidOnly: args.paidOnlySources };
+    if (args.trackingNumber !== undefined) {
+      sets.push('tracking_number = $tracking');
+      bind.tracking = args.trackingNumber;
+    }
+    let where = `o.id = p.id AND o.status = ANY($sources) AND (o.status <> ALL($paidOnly) OR o.payment_status = 'paid')`;
+    if (args.ownerId !== undefined) {
+      where += ' AND o.user_id = $owner';
+      bind.owner = args.ownerId;
+    }
+    if (args.expectedVersion !== undefined) {
+      where += ' AND o.version = $version';
+      bind.version = args.expectedVersion;
+    }
+    // p holds the row as it was (locked), so the history row gets the exact previous status
+    const rows = await db.query<{ previous: OrderStatus }>(
+      `UPDATE orders o SET ${sets.join(', ')}
+         FROM (SELECT id, status AS previous FROM orders WHERE id = $id FOR UPDATE) p
+        WHERE ${where}
+       RETURNING p.previous`,
+      { bind, type: QueryTypes.SELECT, transaction },
+    );
+    return rows[0]?.previous ?? null;
+  }
+
+  /** Field updates that are not a status change (payment status, tracking number, notes). */
+  async function updateFields(
+    id: number,
+    fields: { paymentStatus?: PaymentStatus; trackingNumber?: string | null; notes?: string | null },
+    expectedVersion: number | undefined,
+    transaction: Transaction,
+  ): Promise<boolean> {
+    const sets = ['version = version + 1', 'updated_at = now()'];
+    const bind: Record<string, unknown> = { id };
+    if (fields.paymentStatus !== undefined) {
+      sets.push('payment_status = $payment');
+      bind.payment = fields.paymentStatus;
+    }
+    if (fields.trackingNumber !== undefined) {
+      sets.push('tracking_number = $tracking');
+      bind.tracking = fields.trackingNumber;
+    }
+    if (fields.notes !== undefined) {
+      sets.push('notes = $notes');
+      bind.notes = fields.notes;
+    }
+    let where = 'id = $id';
+    if (expectedVersion !== undefined) {
+      (where += ' AND version = $version');
+      bind.version = expectedVersion;
+    }
+    const rows = await db.query(`UPDATE orders SET ${sets.join(', ')} WHERE ${where} RETURNING id`, {
+      bind,
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    return rows.length === 1;
+  }
+
+  async function list(filter: ListFilter, transaction?: Transaction): Promise<{ items: OrderSummaryRecord[]; total: number }> {
+    const conds: string[] = [];
+    const bind: Record<string, unknown> = { limit: filter.limit, offset: filter.offset };
+    if (filter.userId !== undefined) {
+      conds.push('o.user_id = $user');
+      bind.user = filter.userId;
+    }
+    if (filter.status !== undefined) {
+      conds.push('o.status = $status');
+      bind.status = filter.status;
+    }
+    if (filter.from !== undefined) {
+      conds.push('o.created_at >= $from');
+      bind.from = filter.from;
+    }
+    if (filter.to !== undefined) {
+      conds.push('o.created_at < $to');
+      bind.to = filter.to;
+    }
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT o.id, o.order_number, o.user_id, o.customer_email, o.status, o.payment_status, o.total_cents, o.currency,
+              o.created_at, (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
+         FROM orders o ${where}
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT $limit OFFSET $offset`,
+      { bind, type: QueryTypes.SELECT, transaction },
+    );
+    delete bind.limit;
+    delete bind.offset;
+    const [count] = await db.query<{ total: string }>(`SELECT count(*) AS total FROM orders o ${where}`, {
+      bind,
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    return {
+      total: toInt(count?.total ?? 0),
+      items: rows.map((r) => ({
+        id: toInt(r.id),
+        orderNumber: String(r.order_number),
+        userId: toInt(r.user_id),
+        customerEmail: String(r.customer_email),
+        status: r.status as OrderStatus,
+        paymentStatus: r.payment_status as PaymentStatus,
+        totalMinor: toInt(r.total_cents),
+        currency: String(r.currency).trim(),
+        itemCount: toInt(r.item_count),
+        createdAt: date(r.created_at)!,
+      })),
+    };
+  }
+
+  /** Every figure of the statistics from one aggregate query (never one query per status). */
+  async function stats(args: { from?: Date; to?: Date; todayStart: Date; monthStart: Date }): Promise<OrderStats> {
+    const perStatus = ORDER_STATUSES.map((s) => `count(*) FILTER (WHERE status = '${s}') AS "${s}"`).join(',\n');
+    const revenue = REVENUE_STATUSES.map((s) => `'${s}'`).join(',');
+    const conds: string[] = [];
+    const bind: Record<string, unknown> = { today: args.todayStart, month: args.monthStart };
+    if (args.from) {
+      conds.push('created_at >= $from');
+      bind.from = args.from;
+    }
+    if (args.to) {
+      conds.push('created_at < $to');
+      bind.to = args.to;
+    }
+    const [row] = await db.query<Record<string, string | null>>(
+      `SELECT count(*) AS total, ${perStatus},
+              coalesce(sum(total_cents) FILTER (WHERE status IN (${revenue})), 0) AS revenue_cents,
+              count(*) FILTER (WHERE status IN (${revenue})) AS revenue_orders,
+              count(*) FILTER (WHERE created_at >= $today) AS today,
+              count(*) FILTER (WHERE created_at >= $month) AS month
+         FROM orders ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}`,
+      { bind, type: QueryTypes.SELECT },
+    );
+    const r = row ?? {};
+    const revenueMinor = toInt(r.revenue_cents ?? 0);
+    const revenueOrders = toInt(r.revenue_orders ?? 0);
+    return {
+      totalOrders: toInt(r.total ?? 0),
+      byStatus: Object.fromEntries(ORDER_STATUSES.map((s) => [s, toInt(r[s] ?? 0)])) as Record<OrderStatus, number>,
+      revenueMinor,
+      revenueOrders,
+      // half away from zero on integers
+      averageOrderValueMinor: revenueOrders === 0 ? 0 : Math.floor((revenueMinor * 2 + revenueOrders) / (2 * revenueOrders)),
+      ordersToday: toInt(r.today ?? 0),
+      ordersThisMonth: toInt(r.month ?? 0),
+      from: args.from ?? null,
+      to: args.to ?? null,
+      currency: 'USD',
+    };
+  }
+
+  return { findById, insert, addHistory, transition, updateFields, list, stats };
+}
+
+export type OrderRepository = ReturnType<typeof createOrderRepository>;

@@ -1,0 +1,289 @@
+// The order use cases: create, list, read, update, change status, cancel, statistics.
+// No Express here and no SQL: persistence is data/order-repository.ts, peers come in as ports.
+
+import { UniqueConstraintError, type Transaction } from 'sequelize';
+import type { Database } from '../data/database.js';
+import { createOrderRepository } from '../data/order-repository.js';
+import { Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../domain/errors.js';
+import {
+  canTransition,
+  paidOnlySources,
+  sourcesFor,
+  timestampColumnFor,
+  type OrderStatus,
+  type PaymentStatus,
+} from '../domain/order-lifecycle.js';
+import { newOrderNumber } from '../domain/order-number.js';
+import { computeTotals, lineTotal, type Pricing } from '../domain/totals.js';
+import type { Actor, Cart, CartLine, Catalog, CatalogProduct, PeerContext } from './ports.js';
+import type { Address, OrderRecord } from './records.js';
+
+export interface CreateOrderInput {
+  items?: Array<{ product_id: number; quantity: number }>;
+  shipping_address?: Address | null;
+  billing_address?: Address | null;
+  customer_email?: string;
+  customer_phone?: string | null;
+  notes?: string | null;
+}
+
+export interface UpdateOrderInput {
+  status?: OrderStatus;
+  payment_status?: PaymentStatus;
+  tracking_number?: string | null;
+  notes?: string | null;
+  reason?: string;
+}
+
+export interface ChangeStatusInput {
+  status: OrderStatus;
+  reason?: string;
+  tracking_number?: string;
+}
+
+export interface WriteOptions {
+  expectedVersion?: number;
+}
+
+export interface OrderServiceDeps {
+  sequelize: Database;
+  catalog: Catalog;
+  cart: Cart;
+  pricing: Pricing;
+  clock?: () => Date;
+  log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+}
+
+export const MAX_PAGE_SIZE = 100;
+const MAX_QUANTITY = 1000;
+const PRODUCT_FETCH_CONCURRENCY = 8;
+
+export function createOrderService(deps: OrderServiceDeps) {
+  const db = deps.sequelize;
+  const repo = createOrderRepository(db);
+  const clock = deps.clock ?? (() => new Date());
+
+  async function createOrder(actor: Actor, input: CreateOrderInput, ctx: PeerContext = {}): Promise<OrderRecord> {
+    if (!input.shipping_address) {
+      throw new ValidationFailed('A shipping address is required', [
+        { field: 'shipping_address', message: 'is required' },
+      ]);
+    }
+    const lines = mergeLines(input.items ?? (await deps.cart.getLines(actor.userId, ctx)));
+    if (lines.length === 0) {
+      throw new Unprocessable('empty-cart', input.items ? 'An order needs at least one item' : 'Your cart is empty');
+    }
+    const products = await fetchProducts(lines, ctx);
+    const priced = lines.map((line) => {
+      const p = products.get(line.productId)!;
+      return {
+        productId: p.id,
+        sku: p.sku,
+        productName: p.title,
+        productImage: p.image,
+        quantity: line.quantity,
+        unitPriceMinor: p.priceMinor,
+        totalPriceMinor: lineTotal({ unitPriceMinor: p.priceMinor, quantity: line.quantity }),
+      };
+    });
+    const currency = products.get(lines[0]!.productId)!.currency;
+    if (priced.some((l) => products.get(l.productId)!.currency !== currency)) {
+      throw new Unprocessable('mixed-currency', 'All items of an order must be priced in one currency');
+    }
+    const totals = computeTotals(priced, deps.pricing);
+    const order = {
+      userId: actor.userId,
+      customerEmail: actor.email,
+      customerPhone: input.customer_phone ?? null,
+      currency,
+      subtotalMinor: totals.subtotal,
+      taxMinor: totals.tax,
+      shippingMinor: totals.shipping,
+      discountMinor: totals.discount,
+      totalMinor: totals.total,
+      shipping: input.shipping_address,
+      billing: input.billing_address ?? null,
+      notes: input.notes ?? null,
+      items: priced,
+    };
+    // an order-number collision (1 in 31^8 a day) is retried with a fresh number
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const id = await db.transaction(async (t) => {
+          const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(clock()) }, actor, t);
+          return orderId;
+        });
+        deps.log?.info({ order_id: id, user_id: actor.userId }, 'order created');
+        return (await repo.findById(id))!;
+      } catch (err) {
+        if (attempt < 3 && err instanceof UniqueConstraintError) continue;
+        throw err;
+      }
+    }
+  }
+
+  function mergeLines(lines: readonly CartLine[] | ReadonlyArray<{ product_id: number; quantity: number }>): CartLine[] {
+    const merged = new Map<number, number>();
+    for (const raw of lines) {
+      const productId = 'productId' in raw ? raw.productId : raw.product_id;
+      const quantity = raw.quantity;
+      if (!Number.isSafeInteger(productId) || productId < 1 || !Number.isSafeInteger(quantity) || quantity < 1) {
+        throw new ValidationFailed('Each item needs a positive product_id and quantity', [
+          { field: 'items', message: 'product_id and quantity must be positive integers' },
+        ]);
+      }
+      merged.set(productId, (merged.get(productId) ?? 0) + quantity);
+    }
+    const out = [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+    const tooMany = out.find((l) => l.quantity > MAX_QUANTITY);
+    if (tooMany) {
+      throw new ValidationFailed(`At most ${MAX_QUANTITY} of one product per order`, [
+        { field: 'items', message: `quantity of product ${tooMany.productId} exceeds ${MAX_QUANTITY}` },
+      ]);
+    }
+    return out;
+  }
+
+  async function fetchProducts(lines: CartLine[], ctx: PeerContext): Promise<Map<number, CatalogProduct>> {
+    const found = new Map<number, CatalogProduct>();
+    for (let i = 0; i < lines.length; i += PRODUCT_FETCH_CONCURRENCY) {
+      const batch = lines.slice(i, i + PRODUCT_FETCH_CONCURRENCY);
+      const products = await Promise.all(batch.map((l) => deps.catalog.getProduct(l.productId, ctx)));
+      batch.forEach((line, k) => {
+        const p = products[k];
+        if (!p || !p.isActive) {
+          throw new Unprocessable('product-unavailable', `Product ${line.productId} is not available`, {
+            product_id: line.productId,
+          });
+        }
+        if (p.stock !== null && p.stock < line.quantity) {
+          throw new Conflict(`Only ${p.stock} of product ${p.id} (${p.title}) in stock, ${line.quantity} requested`, {
+            product_id: p.id,
+            available: p.stock,
+          });
+        }
+        found.set(line.productId, p);
+      });
+    }
+    return found;
+  }
+
+  async function getOrder(actor: Actor, id: number): Promise<OrderRecord> {
+    const order = await repo.findById(id);
+    // someone else's order does not exist for this caller: 404, not 403
+    if (!order || (actor.role !== 'admin' && order.userId !== actor.userId)) throw new NotFound();
+    return order;
+  }
+
+  async function listOrders(actor: Actor, q: { page?: number; size?: number; status?: OrderStatus }) {
+    const { limit, offset } = pageOf(q);
+    return repo.list({ userId: actor.userId, status: q.status, limit, offset });
+  }
+
+  async function adminListOrders(
+    actor: Actor,
+    q: { page?: number; size?: number; status?: OrderStatus; userId?: number; from?: Date; to?: Date },
+  ) {
+    requireAdmin(actor);
+    const { limit, offset } = pageOf(q);
+    return repo.list({ userId: q.userId, status: q.status, from: q.from, to: q.to, limit, offset });
+  }
+
+  /** Moves an order to `to` with one conditional UPDATE and a history row, in one transaction. */
+  async function moveTo(
+    actor: Actor,
+    id: number,
+    to: OrderStatus,
+    opts: WriteOptions & { reason?: string | null; trackingNumber?: string | null; t: Transaction },
+  ): Promise<OrderStatus> {
+    const asShopper = actor.role !== 'admin';
+    const previous = await repo.transition(
+      {
+        id,
+        to,
+        sources: sourcesFor(to, asShopper ? 'user' : 'admin'),
+        paidOnlySources: paidOnlySources(to),
+        ownerId: asShopper ? actor.userId : undefined,
+        expectedVersion: opts.expectedVersion,
+        timestampColumn: timestampColumnFor(to),
+        trackingNumber: opts.trackingNumber,
+      },
+      opts.t,
+    );
+    if (previous === null) throw await whyNot(actor, id, to, opts.expectedVersion, opts.t);
+    await repo.addHistory(id, previous, to, actor, opts.reason ?? null, opts.t);
+    return previous;
+  }
+
+  /** The reason a conditional change matched no row, read after the fact. */
+  async function whyNot(actor: Actor, id: number, to: OrderStatus, expectedVersion: number | undefined, t: Transaction) {
+    const current = await repo.findById(id, t);
+    if (!current || (actor.role !== 'admin' && current.userId !== actor.userId)) return new NotFound();
+    if (expectedVersion !== undefined && current.version !== expectedVersion) return new PreconditionFailed();
+    if (actor.role !== 'admin' && to === 'cancelled' && canTransition(current.status, to, current.paymentStatus)) {
+      return new Conflict(`Only pending or confirmed orders can be cancelled; this order is '${current.status}'`, {
+        current_status: current.status,
+      });
+    }
+    return new InvalidTransition(current.status, to);
+  }
+
+  async function changeStatus(actor: Actor, id: number, input: ChangeStatusInput, opts: WriteOptions = {}) {
+    requireAdmin(actor);
+    await db.transaction((t) =>
+      moveTo(actor, id, input.status, { ...opts, reason: input.reason, trackingNumber: input.tracking_number, t }),
+    );
+    return (await repo.findById(id))!;
+  }
+
+  async function updateOrder(actor: Actor, id: number, input: UpdateOrderInput, opts: WriteOptions = {}) {
+    requireAdmin(actor);
+    await db.transaction(async (t) => {
+      let expectedVersion = opts.expectedVersion;
+      const fields = { paymentStatus: input.payment_status, trackingNumber: input.tracking_number, notes: input.notes };
+      const hasFields = Object.values(fields).some((v) => v !== undefined);
+      if (input.status !== undefined) {
+        const current = await repo.findById(id, t);
+        if (!current) throw new NotFound();
+        if (current.status !== input.status) {
+          await moveTo(actor, id, input.status, { expectedVersion, reason: input.reason, t });
+          if (expectedVersion !== undefined) expectedVersion += 1;
+        }
+      }
+      if (hasFields && !(await repo.updateFields(id, fields, expectedVersion, t))) {
+        throw (await repo.findById(id, t)) ? new PreconditionFailed() : new NotFound();
+      }
+      if (input.status === undefined && !hasFields && !(await repo.findById(id, t))) throw new NotFound();
+    });
+    return (await repo.findById(id))!;
+  }
+
+  async function cancelOrder(actor: Actor, id: number, opts: WriteOptions & { reason?: string } = {}) {
+    await db.transaction((t) =>
+      moveTo(actor, id, 'cancelled', { ...opts, reason: opts.reason ?? (actor.role === 'admin' ? 'cancelled by admin' : 'cancelled by customer'), t }),
+    );
+    return (await repo.findById(id))!;
+  }
+
+  async function stats(actor: Actor, range: { from?: Date; to?: Date } = {}) {
+    requireAdmin(actor);
+    const now = clock();
+    const todayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    return repo.stats({ ...range, todayStart, monthStart });
+  }
+
+  return { createOrder, getOrder, listOrders, adminListOrders, changeStatus, updateOrder, cancelOrder, stats };
+}
+
+export type OrderService = ReturnType<typeof createOrderService>;
+
+function requireAdmin(actor: Actor): void {
+  if (actor.role !== 'admin') throw new Forbidden();
+}
+
+function pageOf(q: { page?: number; size?: number }) {
+  const size = Math.min(Math.max(Math.trunc(q.size ?? 20), 1), MAX_PAGE_SIZE);
+  const page = Math.max(Math.trunc(q.page ?? 1), 1);
+  return { limit: size, offset: (page - 1) * size };
+}
