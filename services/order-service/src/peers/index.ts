@@ -1,0 +1,3 @@
+export { createProductClient } from './product-client.js';
+export { createCartClient } from './cart-client.js';
+export { createPeer, type PeerOptions } from './peer-http.js';

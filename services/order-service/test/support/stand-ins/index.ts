@@ -1,0 +1,42 @@
+// All four peer stand-ins at once (tests and `npm start` in development).
+
+import { startCartStandIn, type CartStandIn } from './cart.js';
+import { startProductStandIn, type ProductStandIn } from './product.js';
+import { startSearchStandIn } from './search.js';
+import type { StandIn } from './server.js';
+import { startUserStandIn } from './user.js';
+
+export * from './server.js';
+export * from './product.js';
+export * from './cart.js';
+export * from './user.js';
+export * from './search.js';
+
+export interface StandIns {
+  product: ProductStandIn;
+  cart: CartStandIn;
+  user: StandIn;
+  search: StandIn;
+  close(): Promise<void>;
+}
+
+export async function startStandIns(opts: {
+  secretKey: string;
+  ports?: { product?: number; cart?: number; user?: number; search?: number };
+}): Promise<StandIns> {
+  const [product, cart, user, search] = await Promise.all([
+    startProductStandIn({ port: opts.ports?.product }),
+    startCartStandIn({ secretKey: opts.secretKey, port: opts.ports?.cart }),
+    startUserStandIn({ secretKey: opts.secretKey, port: opts.ports?.user }),
+    startSearchStandIn({ port: opts.ports?.search }),
+  ]);
+  return {
+    product,
+    cart,
+    user,
+    search,
+    close: async () => {
+      await Promise.all([product.close(), cart.close(), user.close(), search.close()]);
+    },
+  };
+}
