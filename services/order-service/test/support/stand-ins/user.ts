@@ -18,10 +18,10 @@ export const DEFAULT_USERS: StandInUser[] = [
 ];
 
 export function issueToken(secretKey: string, user: { id: number; email: string; role: string }, minutes = 30): string {
-  const iat = Math.floor(Date.now() / 1000);
-  return jwt.sign({ sub: String(user.id), email: user.email, role: user.role, iat, exp: iat + minutes * 60, jti: randomUUID() }, secretKey, {
+  // jsonwebtoken adds iat; exp from expiresIn: integer epoch seconds as the user service sends them
+  return jwt.sign({ sub: String(user.id), email: user.email, role: user.role, jti: randomUUID() }, secretKey, {
     algorithm: 'HS256',
-    noTimestamp: true,
+    expiresIn: minutes * 60,
   });
 }
 

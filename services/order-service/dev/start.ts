@@ -1,0 +1,133 @@
+// `npm start`: the whole service on embedded defaults, nothing to install or configure.
+// An embedded PostgreSQL (PGlite behind its socket server, data in ./.data/pglite), stand-ins of
+// the four peers on loopback, the health sidecar as its own process (as in production), then the
+// service itself; prints a shopper token, an admin token and a curl that creates an order.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { loadConfig } from '../src/config.js';
+import { startService } from '../src/main.js';
+import { DEFAULT_USERS, issueToken, startStandIns } from '../test/support/stand-ins/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../../..');
+
+export interface DevStack {
+  url: string;
+  tokens: { user: string; admin: string };
+  stop(): Promise<void>;
+}
+
+export async function startDevStack(options: { dataDir?: string; servicePort?: number; sidecarPort?: number; quiet?: boolean } = {}): Promise<DevStack> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const secretFile = resolve(dataDir, 'dev-secret-key');
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const secretKey = readFileSync(secretFile, 'utf8').trim();
+
+  // PGlite is one backend session: the socket server multiplexes a few client connections onto it
+  const pglite = await PGlite.create({ dataDir: resolve(dataDir, 'pglite') });
+  const pgServer = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
+  await pgServer.start();
+  const pgPort = Number(/:(\d+)$/.exec(pgServer.getServerConn())?.[1]);
+  const databaseUrl = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
+
+  const peers = await startStandIns({ secretKey });
+  const sidecarPort = options.sidecarPort ?? 9091;
+  const env: Record<string, string> = {
+    ENVIRONMENT: 'development',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    SECRET_KEY: secretKey,
+    DATABASE_URL: databaseUrl,
+    DB_POOL_MAX: '1',
+    USER_SERVICE_URL: peers.user.url,
+    CART_SERVICE_URL: peers.cart.url,
+    PRODUCT_SERVICE_URL: peers.product.url,
+    SEARCH_SERVICE_URL: peers.search.url,
+    SIDECAR_URL: `http://127.0.0.1:${sidecarPort}`,
+    SERVICE_HOST: '127.0.0.1',
+    SERVICE_PORT: String(options.servicePort ?? 8081),
+    SHUTDOWN_DELAY_SECONDS: '0',
+  };
+
+  const sidecar = startSidecar({ ...env, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, options.quiet);
+  const service = await startService(loadConfig(env), { handleSignals: false });
+
+  const minutes = Number(process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30);
+  const [shopper, admin] = [DEFAULT_USERS[0]!, DEFAULT_USERS[1]!];
+  const tokens = { user: issueToken(secretKey, shopper, minutes), admin: issueToken(secretKey, admin, minutes) };
+
+  let stopped = false;
+  return {
+    url: service.url,
+    tokens,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await service.stop();
+      sidecar?.kill('SIGTERM');
+      await peers.close();
+      await pgServer.stop();
+      await pglite.close();
+    },
+  };
+}
+
+function startSidecar(env: Record<string, string>, quiet = false): ChildProcess | null {
+  const entry = resolve(repoRoot, 'sidecar/dist/main.js');
+  if (!existsSync(entry)) {
+    console.warn(`health sidecar not built (${entry}); /health/* will report it as unknown`);
+    return null;
+  }
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('error', () => console.warn('health sidecar could not start'));
+  return child;
+}
+
+function printWelcome(stack: DevStack): void {
+  const body = JSON.stringify({
+    items: [{ product_id: 7, quantity: 2 }],
+    shipping_address: { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' },
+  });
+  console.log(`
+Order service (development) at ${stack.url}   ·   API docs: ${stack.url}/docs
+
+Shopper token (user 1, shopper@example.com):
+  export USER_TOKEN=${stack.tokens.user}
+Admin token (user 2, admin@example.com):
+  export ADMIN_TOKEN=${stack.tokens.admin}
+
+Create an order (prices come from the product stand-in, catalogue ids 1–8):
+  curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%s)" -d '${body}'
+Read your orders, then the admin statistics:
+  curl -s ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN"
+  curl -s ${stack.url}/admin/orders/stats -H "Authorization: Bearer $ADMIN_TOKEN"
+Dependency health (from the sidecar):
+  curl -s ${stack.url}/health/connectivity
+Tokens last ${process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30} minutes; restart for new ones. Data is kept in ./.data (delete it to start afresh).
+`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const stack = await startDevStack().catch((err: unknown) => {
+    console.error(`development start failed: ${(err as Error).message}`);
+    process.exit(1);
+  });
+  printWelcome(stack);
+  const shutdown = () => {
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
