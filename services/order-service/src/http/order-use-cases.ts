@@ -1,0 +1,24 @@
+// Binds the order use cases (src/orders/service.ts) to what the HTTP handlers need: the same calls,
+// with records turned into the document's JSON shapes by views.ts.
+import type { OrderService } from '../orders/service.js';
+import { toOrderJson, toOrderSummaryJson, toStatsJson } from '../orders/views.js';
+import type { OrderUseCases } from './order-handlers.js';
+
+export function adaptOrderService(service: OrderService): OrderUseCases {
+  return {
+    createOrder: async (actor, input, ctx) => ({ order: toOrderJson(await service.createOrder(actor, input, ctx)) }),
+    listOrders: async (actor, query) => {
+      const { items, total } = await service.listOrders(actor, query);
+      return { orders: items.map(toOrderSummaryJson), total };
+    },
+    getOrder: async (actor, orderId) => toOrderJson(await service.getOrder(actor, orderId)),
+    updateOrder: async (actor, orderId, input, options) => toOrderJson(await service.updateOrder(actor, orderId, input, options)),
+    changeStatus: async (actor, orderId, input, options) => toOrderJson(await service.changeStatus(actor, orderId, input, options)),
+    cancelOrder: async (actor, orderId, options) => toOrderJson(await service.cancelOrder(actor, orderId, options)),
+    adminListOrders: async (actor, query) => {
+      const { items, total } = await service.adminListOrders(actor, query);
+      return { orders: items.map(toOrderSummaryJson), total };
+    },
+    stats: async (actor, range) => toStatsJson(await service.stats(actor, range)),
+  };
+}

@@ -1,0 +1,240 @@
+// Start-up and shutdown: config → logger → database → migrations → peer clients → app → listen,
+// and on SIGTERM: not ready → wait for the endpoints to drop us → stop accepting → drain → close.
+// Run directly (node dist/src/main.js) it loads the configuration from the environment and starts.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createApp } from './app.js';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { DependencyUnavailable } from './domain/errors.js';
+import { createLogger, type Log } from './log.js';
+import type { OperationHandlers } from './http/api.js';
+import { createServiceMetrics, type ServiceMetrics } from './http/metrics.js';
+import type { Cart, Catalog } from './orders/ports.js';
+import { createDatabase, runMigrations } from './data/index.js';
+import { createOrderService } from './orders/service.js';
+import { adaptOrderService } from './http/order-use-cases.js';
+import { createCartClient, createProductClient } from './peers/index.js';
+
+/** Shared with /health/ready (sidecar issue): readiness drops first on shutdown. */
+export interface ServiceState {
+  ready: boolean;
+  shuttingDown: boolean;
+  migrationsApplied: boolean;
+}
+
+export interface ServiceOverrides {
+  log?: Log;
+  metrics?: ServiceMetrics;
+  catalog?: Catalog;
+  cart?: Cart;
+  clock?: () => Date;
+  /** builds the /health/* handlers once the state and config exist */
+  health?: (deps: { config: Config; log: Log; state: ServiceState }) => { handlers: OperationHandlers };
+  /** install SIGTERM/SIGINT handlers that stop and exit (what `node main.js` does) */
+  handleSignals?: boolean;
+  /** upper bound for draining in-flight requests on stop (default 10 s) */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  server: Server;
+  state: ServiceState;
+  log: Log;
+  metrics: ServiceMetrics;
+  /** graceful stop; `{ delay: true }` first waits SHUTDOWN_DELAY_SECONDS while reporting not ready */
+  stop(options?: { delay?: boolean }): Promise<void>;
+}
+
+export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
+  const log = overrides.log ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version });
+  const metrics = overrides.metrics ?? createServiceMetrics();
+  const state: ServiceState = { ready: false, shuttingDown: false, migrationsApplied: false };
+
+  const database = createDatabase({ url: config.databaseUrl, poolMax: config.dbPoolMax, log });
+  const shutdowns: Array<() => void> = [];
+  try {
+    if (config.migrateOnStart) await runMigrations(database);
+    state.migrationsApplied = true;
+
+    const peerOptions = { timeoutMs: config.peerTimeoutMs, log };
+    let catalog = overrides.catalog;
+    if (!catalog && config.peers.productServiceUrl) {
+      const client = createProductClient({ baseUrl: config.peers.productServiceUrl, ...peerOptions });
+      shutdowns.push(() => client.shutdown());
+      catalog = client;
+    }
+    let cart = overrides.cart;
+    if (!cart && config.peers.cartServiceUrl) {
+      const client = createCartClient({ baseUrl: config.peers.cartServiceUrl, ...peerOptions });
+      shutdowns.push(() => client.shutdown());
+      cart = client;
+    }
+
+    const service = createOrderService({
+      sequelize: database,
+      catalog: catalog ?? unconfiguredCatalog(),
+      cart: cart ?? unconfiguredCart(),
+      clock: overrides.clock ?? (() => new Date()),
+      pricing: config.pricing,
+      log,
+    });
+    const { app } = await createApp({
+      config,
+      orders: adaptOrderService(service),
+      log,
+      metrics,
+      state,
+      ...(overrides.health ? { health: overrides.health({ config, log, state }) } : {}),
+    });
+
+    const server = app.listen(config.servicePort, config.serviceHost);
+    await once(server, 'listening');
+    // keep-alive longer than the gateway's (nginx: 60 s) so it never reuses a socket we just closed
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    const sockets = trackSockets(server);
+    const { port } = server.address() as AddressInfo;
+    const host = config.serviceHost === '0.0.0.0' || config.serviceHost === '::' ? '127.0.0.1' : config.serviceHost;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    state.ready = true;
+    reportStart(config, log, url);
+
+    let stopping: Promise<void> | undefined;
+    const stop = (options: { delay?: boolean } = {}) => {
+      stopping ??= (async () => {
+        state.ready = false;
+        state.shuttingDown = true;
+        log.info({ delay_seconds: options.delay ? config.shutdownDelaySeconds : 0 }, 'shutting down: not ready');
+        if (options.delay && config.shutdownDelaySeconds > 0) await sleep(config.shutdownDelaySeconds * 1000);
+        await closeServer(server, sockets, overrides.drainTimeoutMs ?? 10_000);
+        for (const shutdown of shutdowns) shutdown();
+        await database.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    };
+
+    if (overrides.handleSignals) {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          log.info({ signal }, 'signal received');
+          stop({ delay: signal === 'SIGTERM' }).then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        });
+      }
+    }
+    return { url, port, server, state, log, metrics, stop };
+  } catch (err) {
+    for (const shutdown of shutdowns) shutdown();
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Sockets with no request in flight are closed at once on shutdown; busy ones after their response. */
+function trackSockets(server: Server): Map<Socket, number> {
+  const sockets = new Map<Socket, number>();
+  server.on('connection', (socket) => {
+    sockets.set(socket, 0);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (req, res) => {
+    const socket = req.socket;
+    sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
+    res.once('finish', () => {
+      const left = (sockets.get(socket) ?? 1) - 1;
+      sockets.set(socket, left);
+      if (!server.listening && left === 0) socket.destroySoon();
+    });
+  });
+  return sockets;
+}
+
+async function closeServer(server: Server, sockets: Map<Socket, number>, drainTimeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const [socket, inFlight] of sockets) if (inFlight === 0) socket.destroySoon();
+  const timer = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function unconfiguredCatalog(): Catalog {
+  const fail = async (): Promise<never> => {
+    throw new DependencyUnavailable('product-service', 'The product service is not configured (PRODUCT_SERVICE_URL)');
+  };
+  return { getProduct: fail, setStock: fail };
+}
+
+function unconfiguredCart(): Cart {
+  const fail = async (): Promise<never> => {
+    throw new DependencyUnavailable('cart-service', 'The cart service is not configured (CART_SERVICE_URL)');
+  };
+  return { getLines: fail, clear: fail };
+}
+
+/** The old service's emoji banner on a terminal; one JSON line per fact otherwise. */
+function reportStart(config: Config, log: Log, url: string): void {
+  const summary = describeConfig(config);
+  if (config.secretKeyGenerated) {
+    log.warn('SECRET_KEY is not set: using a random key for this process (tokens from the user service will not verify)');
+  }
+  if (!process.stdout.isTTY) {
+    log.info({ url, config: summary }, 'order service started');
+    return;
+  }
+  const lines = [
+    '',
+    `🚀 ${config.serviceName} ${config.version} started`,
+    `🌍 Environment:   ${config.environment}`,
+    `🔗 Listening:     ${url}  (bound to ${config.serviceHost}:${new URL(url).port})`,
+    `📚 API docs:      ${url}/docs   (document: ${url}/openapi.json)`,
+    `📈 Metrics:       ${url}/metrics`,
+    `🗄️  PostgreSQL:    ${String(summary.database_url)}`,
+    `🔴 Redis:         ${summary.redis_url === null ? 'not configured (no cache)' : String(summary.redis_url)}`,
+    `👤 User service:  ${String(summary.user_service_url ?? 'not configured')}`,
+    `🛒 Cart service:  ${String(summary.cart_service_url ?? 'not configured')}`,
+    `📦 Product svc:   ${String(summary.product_service_url ?? 'not configured')}`,
+    `🔎 Search svc:    ${String(summary.search_service_url ?? 'not configured')}`,
+    `🩺 Sidecar:       ${String(summary.sidecar_url)}`,
+    `📝 Log level:     ${config.logLevel}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  try {
+    await startService(config, { handleSignals: true });
+  } catch (err) {
+    const log = createLogger({ level: config.logLevel, service: config.serviceName });
+    log.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}
