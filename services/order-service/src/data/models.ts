@@ -72,7 +72,11 @@ const money = () => ({ type: DataTypes.BIGINT, allowNull: false });
 const at = () => ({ type: DataTypes.DATE, allowNull: true });
 
 export function defineModels(sequelize: Sequelize): Models {
-  OrderModel.init(
+  // fresh subclasses per Sequelize instance: init() binds a class to one instance, and tests run several
+  const Order = class Order extends OrderModel {};
+  const OrderItem = class OrderItem extends OrderItemModel {};
+  const OrderStatusHistory = class OrderStatusHistory extends OrderStatusHistoryModel {};
+  Order.init(
     {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
       order_number: { type: DataTypes.STRING(32), allowNull: false, unique: true },
@@ -107,7 +111,7 @@ export function defineModels(sequelize: Sequelize): Models {
     },
     { sequelize, tableName: 'orders', modelName: 'Order' },
   );
-  OrderItemModel.init(
+  OrderItem.init(
     {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
       order_id: { type: DataTypes.BIGINT, allowNull: false },
@@ -121,7 +125,7 @@ export function defineModels(sequelize: Sequelize): Models {
     },
     { sequelize, tableName: 'order_items', modelName: 'OrderItem' },
   );
-  OrderStatusHistoryModel.init(
+  OrderStatusHistory.init(
     {
       id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
       order_id: { type: DataTypes.BIGINT, allowNull: false },
@@ -134,7 +138,7 @@ export function defineModels(sequelize: Sequelize): Models {
     },
     { sequelize, tableName: 'order_status_history', modelName: 'OrderStatusHistory' },
   );
-  OrderModel.hasMany(OrderItemModel, { foreignKey: 'order_id', as: 'items' });
-  OrderModel.hasMany(OrderStatusHistoryModel, { foreignKey: 'order_id', as: 'history' });
-  return { Order: OrderModel, OrderItem: OrderItemModel, OrderStatusHistory: OrderStatusHistoryModel };
+  Order.hasMany(OrderItem, { foreignKey: 'order_id', as: 'items' });
+  Order.hasMany(OrderStatusHistory, { foreignKey: 'order_id', as: 'history' });
+  return { Order, OrderItem, OrderStatusHistory };
 }
