@@ -45,6 +45,15 @@ export interface Config {
   };
   stockManagement: boolean;
   idempotencyTtlHours: number;
+  /** checkout safety timings (seconds / ms) */
+  checkout: {
+    idempotencyLeaseSeconds: number;
+    reconcileGraceSeconds: number;
+    reconcileIntervalSeconds: number;
+    outboxIntervalMs: number;
+  };
+  /** ENVIRONMENT=test only: a named point where the process kills itself (crash-safety tests) */
+  testFaultPoint: 'after-stock-update' | 'after-event-publish' | null;
   peerTimeoutMs: number;
   dbPoolMax: number;
   sidecarUrl: string;
@@ -154,6 +163,11 @@ const environmentSchema = z.object({
   FREE_SHIPPING_THRESHOLD: decimalText.default('100.00'),
   STOCK_MANAGEMENT: boolText.default(true),
   IDEMPOTENCY_TTL_HOURS: intText(1, 24 * 365).default(24),
+  IDEMPOTENCY_LEASE_SECONDS: intText(1, 3600).default(30),
+  STOCK_RECONCILE_GRACE_SECONDS: intText(0, 86400).default(60),
+  STOCK_RECONCILE_INTERVAL_SECONDS: intText(1, 86400).default(30),
+  OUTBOX_INTERVAL_MS: intText(10, 600000).default(1000),
+  TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
   DB_POOL_MAX: intText(1, 1000).default(10),
   SIDECAR_URL: httpUrl.default('http://127.0.0.1:9091'),
@@ -236,6 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     stockManagement: e.STOCK_MANAGEMENT,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    checkout: {
+      idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
+      reconcileGraceSeconds: e.STOCK_RECONCILE_GRACE_SECONDS,
+      reconcileIntervalSeconds: e.STOCK_RECONCILE_INTERVAL_SECONDS,
+      outboxIntervalMs: e.OUTBOX_INTERVAL_MS,
+    },
+    testFaultPoint: e.ENVIRONMENT === 'test' ? (e.TEST_FAULT_POINT ?? null) : null,
     peerTimeoutMs: e.PEER_TIMEOUT_MS,
     dbPoolMax: e.DB_POOL_MAX,
     sidecarUrl: e.SIDECAR_URL,

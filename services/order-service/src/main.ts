@@ -16,6 +16,14 @@ import { createDatabase, runMigrations } from './data/index.js';
 import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
 import { createCartClient, createProductClient } from './peers/index.js';
+import jwt from 'jsonwebtoken';
+import { createRedisClient } from './cache/redis-client.js';
+import { createIdempotencyStore } from './data/idempotency-store.js';
+import { createOutbox } from './data/outbox.js';
+import { createStockReservations } from './data/stock-reservations.js';
+import { createStreamPublisher } from './events/stream-publisher.js';
+import { createOutboxRelay } from './orders/outbox-relay.js';
+import { createStockReconciler } from './orders/stock-reconciler.js';
 
 /** Shared with /health/ready (sidecar issue): readiness drops first on shutdown. */
 export interface ServiceState {
@@ -56,6 +64,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
 
   const database = createDatabase({ url: config.databaseUrl, poolMax: config.dbPoolMax, log });
   const shutdowns: Array<() => void> = [];
+  const shutdownsAsync: Array<() => Promise<void>> = [];
   try {
     if (config.migrateOnStart) await runMigrations(database);
     state.migrationsApplied = true;
@@ -81,7 +90,44 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       clock: overrides.clock ?? (() => new Date()),
       pricing: config.pricing,
       log,
+      stockManagement: config.stockManagement,
+      idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds },
+      ...(config.testFaultPoint === 'after-stock-update' ? { faults: { afterStockUpdate: killSelf } } : {}),
     });
+
+    // after the commit: events to the stream, carts cleared; both retried until they succeed
+    const redis = config.redisUrl ? createRedisClient(config.redisUrl, { log }) : null;
+    if (redis) shutdowns.push(() => redis.disconnect());
+    const relay = createOutboxRelay({
+      outbox: createOutbox(database),
+      publisher: redis ? createStreamPublisher(redis) : null,
+      cart: cart ?? unconfiguredCart(),
+      // the shopper's own token may have expired by the time the cart service is back
+      shopperToken: (userId) =>
+        jwt.sign({ sub: String(userId), role: 'user', email: '' }, config.secretKey, { algorithm: 'HS256', expiresIn: 300 }),
+      intervalMs: config.checkout.outboxIntervalMs,
+      log,
+      ...(config.testFaultPoint === 'after-event-publish' ? { afterPublish: killSelf } : {}),
+    });
+    relay.start();
+    shutdownsAsync.push(() => relay.stop());
+    if (config.stockManagement && catalog) {
+      const reconciler = createStockReconciler({
+        db: database,
+        reservations: createStockReservations(database),
+        catalog,
+        graceSeconds: config.checkout.reconcileGraceSeconds,
+        intervalMs: config.checkout.reconcileIntervalSeconds * 1000,
+        log,
+      });
+      reconciler.start();
+      shutdowns.push(() => reconciler.stop());
+    }
+    const idempotencyKeys = createIdempotencyStore(database, { ttlHours: config.idempotencyTtlHours });
+    const purge = setInterval(() => void idempotencyKeys.purgeExpired().catch(() => undefined), 3600_000);
+    purge.unref();
+    shutdowns.push(() => clearInterval(purge));
+
     const { app } = await createApp({
       config,
       orders: adaptOrderService(service),
@@ -111,6 +157,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         log.info({ delay_seconds: options.delay ? config.shutdownDelaySeconds : 0 }, 'shutting down: not ready');
         if (options.delay && config.shutdownDelaySeconds > 0) await sleep(config.shutdownDelaySeconds * 1000);
         await closeServer(server, sockets, overrides.drainTimeoutMs ?? 10_000);
+        for (const shutdown of shutdownsAsync) await shutdown().catch(() => undefined);
         for (const shutdown of shutdowns) shutdown();
         await database.close();
         log.info('stopped');
@@ -134,6 +181,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     }
     return { url, port, server, state, log, metrics, stop };
   } catch (err) {
+    for (const shutdown of shutdownsAsync) await shutdown().catch(() => undefined);
     for (const shutdown of shutdowns) shutdown();
     await database.close().catch(() => undefined);
     throw err;
@@ -233,6 +281,11 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'start-up failed');
     process.exit(1);
   }
+}
+
+/** A crash at a named fault point (ENVIRONMENT=test only): what SIGKILL does, without warning. */
+function killSelf(): void {
+  process.kill(process.pid, 'SIGKILL');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,7 @@ import type { OrderUseCases } from './order-handlers.js';
 
 export function adaptOrderService(service: OrderService): OrderUseCases {
   return {
-    createOrder: async (actor, input, ctx) => ({ order: toOrderJson(await service.createOrder(actor, input, ctx)) }),
+    createOrder: (actor, input, ctx) => service.placeOrder(actor, input, ctx),
     listOrders: async (actor, query) => {
       const { items, total } = await service.listOrders(actor, query);
       return { orders: items.map(toOrderSummaryJson), total };

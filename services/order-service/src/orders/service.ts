@@ -1,9 +1,14 @@
 // The order use cases: create, list, read, update, change status, cancel, statistics.
 // No Express here and no SQL: persistence is data/order-repository.ts, peers come in as ports.
 
+import { createHash } from 'node:crypto';
 import { UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Database } from '../data/database.js';
+import { createIdempotencyStore } from '../data/idempotency-store.js';
 import { createOrderRepository } from '../data/order-repository.js';
+import { createOutbox } from '../data/outbox.js';
+import { withProductLocks } from '../data/stock-locks.js';
+import { createStockReservations } from '../data/stock-reservations.js';
 import { Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../domain/errors.js';
 import {
   canTransition,
@@ -17,6 +22,7 @@ import { newOrderNumber } from '../domain/order-number.js';
 import { computeTotals, lineTotal, type Pricing } from '../domain/totals.js';
 import type { Actor, Cart, CartLine, Catalog, CatalogProduct, PeerContext } from './ports.js';
 import type { Address, OrderRecord } from './records.js';
+import { toOrderJson } from './views.js';
 
 export interface CreateOrderInput {
   items?: Array<{ product_id: number; quantity: number }>;
@@ -52,7 +58,14 @@ export interface OrderServiceDeps {
   pricing: Pricing;
   clock?: () => Date;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** take and give back stock at the product service (STOCK_MANAGEMENT) */
+  stockManagement?: boolean;
+  idempotency?: { ttlHours: number; leaseSeconds?: number };
+  /** test hooks: called at fault points (the crash-safety tests kill the process there) */
+  faults?: { afterStockUpdate?: () => void };
 }
+
+export type PlaceOrderContext = PeerContext & { idempotencyKey?: string };
 
 export const MAX_PAGE_SIZE = 100;
 const MAX_QUANTITY = 1000;
@@ -63,60 +76,138 @@ export function createOrderService(deps: OrderServiceDeps) {
   const repo = createOrderRepository(db);
   const clock = deps.clock ?? (() => new Date());
 
-  async function createOrder(actor: Actor, input: CreateOrderInput, ctx: PeerContext = {}): Promise<OrderRecord> {
+  const idempotency = createIdempotencyStore(db, deps.idempotency ?? { ttlHours: 24 });
+  const outbox = createOutbox(db);
+  const reservations = createStockReservations(db);
+
+  /**
+   * POST /orders: with an Idempotency-Key the first response is recorded with the order and
+   * replayed for a retry; a different body under the key is 422, a concurrent duplicate 409.
+   */
+  async function placeOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}) {
+    const key = ctx.idempotencyKey;
+    if (key === undefined) return { order: toOrderJson(await createOrder(actor, input, ctx)), replayed: false };
+    const begun = await idempotency.begin(actor.userId, key, fingerprintOf(input));
+    if (begun.kind === 'replay') return { order: begun.body as ReturnType<typeof toOrderJson>, replayed: true };
+    try {
+      return { order: toOrderJson(await createOrder(actor, input, ctx)), replayed: false };
+    } catch (err) {
+      await idempotency.release(actor.userId, key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function createOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}): Promise<OrderRecord> {
     if (!input.shipping_address) {
       throw new ValidationFailed('A shipping address is required', [
         { field: 'shipping_address', message: 'is required' },
       ]);
     }
+    const fromCart = input.items === undefined;
     const lines = mergeLines(input.items ?? (await deps.cart.getLines(actor.userId, ctx)));
     if (lines.length === 0) {
-      throw new Unprocessable('empty-cart', input.items ? 'An order needs at least one item' : 'Your cart is empty');
+      throw new Unprocessable('empty-cart', fromCart ? 'Your cart is empty' : 'An order needs at least one item');
     }
-    const products = await fetchProducts(lines, ctx);
-    const priced = lines.map((line) => {
-      const p = products.get(line.productId)!;
+    const shipping = input.shipping_address;
+    const build = (products: Map<number, CatalogProduct>) => {
+      const priced = lines.map((line) => {
+        const p = products.get(line.productId)!;
+        return {
+          productId: p.id,
+          sku: p.sku,
+          productName: p.title,
+          productImage: p.image,
+          quantity: line.quantity,
+          unitPriceMinor: p.priceMinor,
+          totalPriceMinor: lineTotal({ unitPriceMinor: p.priceMinor, quantity: line.quantity }),
+        };
+      });
+      const currency = products.get(lines[0]!.productId)!.currency;
+      if (priced.some((l) => products.get(l.productId)!.currency !== currency)) {
+        throw new Unprocessable('mixed-currency', 'All items of an order must be priced in one currency');
+      }
+      const totals = computeTotals(priced, deps.pricing);
       return {
-        productId: p.id,
-        sku: p.sku,
-        productName: p.title,
-        productImage: p.image,
-        quantity: line.quantity,
-        unitPriceMinor: p.priceMinor,
-        totalPriceMinor: lineTotal({ unitPriceMinor: p.priceMinor, quantity: line.quantity }),
+        userId: actor.userId,
+        customerEmail: actor.email,
+        customerPhone: input.customer_phone ?? null,
+        currency,
+        subtotalMinor: totals.subtotal,
+        taxMinor: totals.tax,
+        shippingMinor: totals.shipping,
+        discountMinor: totals.discount,
+        totalMinor: totals.total,
+        shipping,
+        billing: input.billing_address ?? null,
+        notes: input.notes ?? null,
+        items: priced,
       };
-    });
-    const currency = products.get(lines[0]!.productId)!.currency;
-    if (priced.some((l) => products.get(l.productId)!.currency !== currency)) {
-      throw new Unprocessable('mixed-currency', 'All items of an order must be priced in one currency');
-    }
-    const totals = computeTotals(priced, deps.pricing);
-    const order = {
-      userId: actor.userId,
-      customerEmail: actor.email,
-      customerPhone: input.customer_phone ?? null,
-      currency,
-      subtotalMinor: totals.subtotal,
-      taxMinor: totals.tax,
-      shippingMinor: totals.shipping,
-      discountMinor: totals.discount,
-      totalMinor: totals.total,
-      shipping: input.shipping_address,
-      billing: input.billing_address ?? null,
-      notes: input.notes ?? null,
-      items: priced,
     };
+
+    if (!deps.stockManagement) return insertOrder(actor, build(await fetchProducts(lines, ctx)), { ctx, fromCart });
+
+    // stock: serialised per product across replicas, checked on a fresh read under the lock
+    return withProductLocks(db, lines.map((l) => l.productId), async () => {
+      const products = await fetchProducts(lines, ctx);
+      const order = build(products);
+      const changes = lines
+        .filter((l) => products.get(l.productId)!.stock !== null)
+        .map((l) => {
+          const before = products.get(l.productId)!.stock!;
+          return { productId: l.productId, quantity: l.quantity, stockBefore: before, stockAfter: before - l.quantity };
+        });
+      const reservationId = await reservations.record(changes); // committed before any PATCH
+      const applied: typeof changes = [];
+      const compensate = async () => {
+        for (const c of applied.reverse()) await deps.catalog.setStock(c.productId, c.stockBefore, ctx);
+        await reservations.markReservation(reservationId, 'compensated');
+      };
+      try {
+        for (const c of changes) {
+          await deps.catalog.setStock(c.productId, c.stockAfter, ctx);
+          applied.push(c);
+        }
+        deps.faults?.afterStockUpdate?.();
+        return await insertOrder(actor, order, { ctx, fromCart, reservationId });
+      } catch (err) {
+        // give the stock back; if that fails too, the reconciler finds the pending rows
+        await compensate().catch(() => deps.log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler'));
+        throw err;
+      }
+    });
+  }
+
+  async function insertOrder(
+    actor: Actor,
+    order: Omit<Parameters<typeof repo.insert>[0], 'orderNumber'>,
+    opts: { ctx: PlaceOrderContext; fromCart: boolean; reservationId?: string },
+  ): Promise<OrderRecord> {
     // an order-number collision (1 in 31^8 a day) is retried with a fresh number
     for (let attempt = 1; ; attempt++) {
       try {
         const id = await db.transaction(async (t) => {
           const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(clock()) }, actor, t);
+          const created = (await repo.findById(orderId, t))!;
+          await outbox.add(
+            {
+              type: 'order.created',
+              orderId,
+              userId: actor.userId,
+              payload: eventPayload(created),
+              clearCart: opts.fromCart,
+            },
+            t,
+          );
+          if (opts.reservationId) await reservations.markApplied(opts.reservationId, orderId, t);
+          if (opts.ctx.idempotencyKey !== undefined) {
+            await idempotency.complete(actor.userId, opts.ctx.idempotencyKey, { status: 201, body: toOrderJson(created), orderId }, t);
+          }
           return orderId;
         });
         deps.log?.info({ order_id: id, user_id: actor.userId }, 'order created');
         return (await repo.findById(id))!;
       } catch (err) {
-        if (attempt < 3 && err instanceof UniqueConstraintError) continue;
+        if (attempt < 3 && err instanceof UniqueConstraintError && 'order_number' in (err.fields ?? {})) continue;
         throw err;
       }
     }
@@ -212,6 +303,16 @@ export function createOrderService(deps: OrderServiceDeps) {
     );
     if (previous === null) throw await whyNot(actor, id, to, opts.expectedVersion, opts.t);
     await repo.addHistory(id, previous, to, actor, opts.reason ?? null, opts.t);
+    const order = (await repo.findById(id, opts.t))!;
+    await outbox.add(
+      {
+        type: to === 'cancelled' ? 'order.cancelled' : 'order.status_changed',
+        orderId: id,
+        userId: order.userId,
+        payload: { ...eventPayload(order), from_status: previous, to_status: to, actor_id: actor.userId, reason: opts.reason ?? null },
+      },
+      opts.t,
+    );
     return previous;
   }
 
@@ -273,10 +374,36 @@ export function createOrderService(deps: OrderServiceDeps) {
     return repo.stats({ ...range, todayStart, monthStart });
   }
 
-  return { createOrder, getOrder, listOrders, adminListOrders, changeStatus, updateOrder, cancelOrder, stats };
+  return { placeOrder, createOrder, getOrder, listOrders, adminListOrders, changeStatus, updateOrder, cancelOrder, stats };
 }
 
 export type OrderService = ReturnType<typeof createOrderService>;
+
+/** What other services get in an event: the order's identity, state and money, no addresses. */
+function eventPayload(o: OrderRecord) {
+  return {
+    order_id: o.id,
+    order_number: o.orderNumber,
+    user_id: o.userId,
+    status: o.status,
+    payment_status: o.paymentStatus,
+    currency: o.currency,
+    total_amount: toOrderJson(o).total_amount,
+    items: o.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })),
+    version: o.version,
+  };
+}
+
+/** sha256 of the request body in canonical JSON (keys sorted), so key order does not matter. */
+export function fingerprintOf(body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
 
 function requireAdmin(actor: Actor): void {
   if (actor.role !== 'admin') throw new Forbidden();

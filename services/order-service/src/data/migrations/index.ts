@@ -4,9 +4,11 @@
 import type { QueryInterface } from 'sequelize';
 import type { MigrationFn as UmzugMigrationFn } from 'umzug';
 import * as orders from './0001-orders.js';
+import * as checkoutSafety from './0002-checkout-safety.js';
 
 export type MigrationFn = UmzugMigrationFn<QueryInterface>;
 
 export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationFn }> = [
   { name: '0001-orders', ...orders },
+  { name: '0002-checkout-safety', ...checkoutSafety },
 ];

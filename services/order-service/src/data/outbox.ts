@@ -1,0 +1,94 @@
+// The transactional outbox: events written in the same transaction as the order change, then
+// delivered at least once by the relay (orders/outbox-relay.ts).
+
+import { randomUUID } from 'node:crypto';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { toInt, type Database } from './database.js';
+
+export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.cancelled';
+
+export interface OutboxEvent {
+  id: number;
+  eventId: string;
+  type: OrderEventType;
+  orderId: number;
+  userId: number;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+  published: boolean;
+  cartCleared: boolean;
+  attempts: number;
+}
+
+export function createOutbox(db: Database) {
+  async function add(
+    event: { type: OrderEventType; orderId: number; userId: number; payload: Record<string, unknown>; clearCart?: boolean },
+    transaction: Transaction,
+  ): Promise<string> {
+    const eventId = randomUUID();
+    await db.query(
+      `INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at)
+       VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'})`,
+      {
+        bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload) },
+        transaction,
+      },
+    );
+    return eventId;
+  }
+
+  /** Claims up to `limit` due events for `leaseSeconds` (SKIP LOCKED: replicas share the work). */
+  async function claimDue(limit: number, leaseSeconds: number): Promise<OutboxEvent[]> {
+    const rows = await db.query<Record<string, unknown>>(
+      `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
+        WHERE id IN (SELECT id FROM outbox_events
+                      WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
+                        AND next_attempt_at <= now()
+                        AND (claimed_until IS NULL OR claimed_until < now())
+                      ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
+       RETURNING id, event_id, type, order_id, user_id, payload, created_at, published_at, cart_cleared_at, attempts`,
+      { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT },
+    );
+    return rows
+      .map((r) => ({
+        id: toInt(r.id),
+        eventId: String(r.event_id),
+        type: r.type as OrderEventType,
+        orderId: toInt(r.order_id),
+        userId: toInt(r.user_id),
+        payload: r.payload as Record<string, unknown>,
+        createdAt: new Date(String(r.created_at)),
+        published: r.published_at != null,
+        cartCleared: r.cart_cleared_at != null,
+        attempts: Number(r.attempts),
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async function markPublished(id: number): Promise<void> {
+    await db.query('UPDATE outbox_events SET published_at = now() WHERE id = $id', { bind: { id } });
+  }
+
+  async function markCartCleared(id: number): Promise<void> {
+    await db.query('UPDATE outbox_events SET cart_cleared_at = now() WHERE id = $id', { bind: { id } });
+  }
+
+  /** A failed delivery: back off exponentially (capped at five minutes) and release the claim. */
+  async function markFailed(id: number, attempts: number, error: string): Promise<void> {
+    const delay = Math.min(2 ** attempts, 300) * (0.5 + Math.random() / 2);
+    await db.query(
+      `UPDATE outbox_events SET attempts = $attempts, last_error = $error, claimed_until = NULL,
+              next_attempt_at = now() + make_interval(secs => $delay)
+        WHERE id = $id`,
+      { bind: { id, attempts, error: error.slice(0, 200), delay } },
+    );
+  }
+
+  async function release(id: number): Promise<void> {
+    await db.query('UPDATE outbox_events SET claimed_until = NULL WHERE id = $id', { bind: { id } });
+  }
+
+  return { add, claimDue, markPublished, markCartCleared, markFailed, release };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
