@@ -51,6 +51,8 @@ export interface Config {
     reconcileGraceSeconds: number;
     reconcileIntervalSeconds: number;
     outboxIntervalMs: number;
+    /** the Redis stream order events go to */
+    eventsStream: string;
   };
   /** ENVIRONMENT=test only: a named point where the process kills itself (crash-safety tests) */
   testFaultPoint: 'after-stock-update' | 'after-event-publish' | null;
@@ -167,6 +169,7 @@ const environmentSchema = z.object({
   STOCK_RECONCILE_GRACE_SECONDS: intText(0, 86400).default(60),
   STOCK_RECONCILE_INTERVAL_SECONDS: intText(1, 86400).default(30),
   OUTBOX_INTERVAL_MS: intText(10, 600000).default(1000),
+  EVENTS_STREAM: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain stream name').default('orders.events'),
   TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
   DB_POOL_MAX: intText(1, 1000).default(10),
@@ -255,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reconcileGraceSeconds: e.STOCK_RECONCILE_GRACE_SECONDS,
       reconcileIntervalSeconds: e.STOCK_RECONCILE_INTERVAL_SECONDS,
       outboxIntervalMs: e.OUTBOX_INTERVAL_MS,
+      eventsStream: e.EVENTS_STREAM,
     },
     testFaultPoint: e.ENVIRONMENT === 'test' ? (e.TEST_FAULT_POINT ?? null) : null,
     peerTimeoutMs: e.PEER_TIMEOUT_MS,

@@ -2,6 +2,7 @@
 // the peer stand-ins over real sockets, startService on port 0, and jose-signed tokens.
 // stop() drops the database and closes everything it started.
 import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
 import type { OpenAPIBackend } from 'openapi-backend';
 import { createApi, loadApiDocument } from '../../src/http/api.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -25,13 +26,33 @@ export interface TestService {
   logText(): string;
   /** errors of a response body against the document's schema for this operation and status ([] = valid) */
   validateResponse(operationId: string, status: number, body: unknown): unknown[];
+  /** this service's own Redis stream of order events (deleted by stop) */
+  eventsStream: string;
   stop(): Promise<void>;
 }
 
-const TEST_SECRET_KEY = 'test-secret-key-for-the-order-service-0123456789';
+/** Removes a test's events stream and its dedupe keys from the shared Redis. */
+export async function deleteStream(stream: string): Promise<void> {
+  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}:published:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    await redis.del(stream);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const TEST_SECRET_KEY = 'test-secret-key-for-the-order-service-0123456789';
 
 export async function startTestService(options: { env?: Record<string, string> } = {}): Promise<TestService> {
   const database = await createTestDatabase({ migrate: false, poolMax: 1 });
+  const eventsStream = `orders.events.test.${database.name}`;
   const standIns = await startPeerStandIns();
   let lines = '';
   const destination = new PassThrough();
@@ -48,6 +69,8 @@ export async function startTestService(options: { env?: Record<string, string> }
       MIGRATE_ON_START: 'true',
       SHUTDOWN_DELAY_SECONDS: '0',
       DB_POOL_MAX: '5',
+      EVENTS_STREAM: eventsStream,
+      OUTBOX_INTERVAL_MS: '100',
       ...standIns.env,
       ...options.env,
     });
@@ -64,10 +87,12 @@ export async function startTestService(options: { env?: Record<string, string> }
       peers: standIns.peers,
       logText: () => lines,
       validateResponse: (operationId, status, body) => validator.validateResponse(body, operationId, status).errors ?? [],
+      eventsStream,
       stop: async () => {
         await running.stop();
         await standIns.stop();
         await database.drop();
+        await deleteStream(eventsStream);
       },
     };
   } catch (err) {

@@ -16,6 +16,9 @@ export interface Faults {
   slowBodyMs?: number;
   /** never answer */
   hang?: boolean;
+  /** limit the faults to requests with this method and/or path (e.g. 'PATCH', '/products/7/stock') */
+  onlyMethod?: string;
+  onlyPath?: string;
 }
 
 export interface Reply {
@@ -53,7 +56,8 @@ export async function startStandIn(
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const f = faults;
+    const scoped = (!faults.onlyMethod || faults.onlyMethod === req.method) && (!faults.onlyPath || faults.onlyPath === url.pathname);
+    const f: Faults = scoped ? faults : {};
     if (f.hang) return; // the client's timeout has to deal with it
     if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
     if (f.reset) {

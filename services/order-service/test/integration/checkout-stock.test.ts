@@ -1,0 +1,129 @@
+// Stock under concurrency and crashes: two service processes on one database selling a product
+// with stock 10, and a process killed between the stock update and the order's commit.
+import { QueryTypes } from 'sequelize';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startServiceProcess, type ServiceProcess } from '../support/process.js';
+import { TEST_SECRET_KEY } from '../support/service.js';
+import { startStandIns, type StandIns } from '../support/stand-ins/index.js';
+import { createTokens } from '../support/tokens.js';
+
+const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
+const tokens = createTokens(TEST_SECRET_KEY);
+let tdb: TestDatabase;
+let peers: StandIns;
+const running: ServiceProcess[] = [];
+
+function envFor(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ENVIRONMENT: 'test',
+    DATABASE_URL: tdb.url,
+    SECRET_KEY: TEST_SECRET_KEY,
+    PRODUCT_SERVICE_URL: peers.product.url,
+    CART_SERVICE_URL: peers.cart.url,
+    DB_POOL_MAX: '6',
+    SHUTDOWN_DELAY_SECONDS: '0',
+    LOG_LEVEL: 'INFO', // the start line carries the URL
+    ...extra,
+  };
+}
+
+async function start(extra?: Record<string, string>): Promise<ServiceProcess> {
+  const p = await startServiceProcess(envFor(extra));
+  running.push(p);
+  return p;
+}
+
+async function scalar(sql: string): Promise<number> {
+  const [row] = await tdb.sequelize.query<{ n: string }>(sql, { type: QueryTypes.SELECT });
+  return Number(row!.n);
+}
+
+async function order(url: string, productId: number, quantity: number, token: string): Promise<Response> {
+  return fetch(`${url}/orders`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ items: [{ product_id: productId, quantity }], shipping_address: address }),
+  });
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  peers = await startStandIns({ secretKey: TEST_SECRET_KEY });
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
+});
+afterAll(async () => {
+  await peers.close();
+  await tdb.drop();
+});
+
+test('two instances, 50 concurrent orders for a product with stock 10: exactly 10 orders, stock 0, the rest 409', async () => {
+  peers.product.setStock(4, 10);
+  const [a, b] = await Promise.all([start(), start()]);
+  const token = await tokens.user(1);
+  const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => order(i % 2 ? a!.url : b!.url, 4, 1, token)));
+  const statuses = responses.map((r) => r.status);
+  expect(statuses.filter((s) => s === 201)).toHaveLength(10);
+  expect(statuses.filter((s) => s === 409)).toHaveLength(40);
+  const refusal = await responses.find((r) => r.status === 409)!.json();
+  expect(refusal).toMatchObject({ product_id: 4, available: 0 });
+  expect(refusal.detail).toMatch(/product 4/);
+  expect(peers.product.stockOf(4)).toBe(0);
+  expect(await scalar("SELECT count(*) AS n FROM order_items WHERE product_id = 4")).toBe(10);
+  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE product_id = 4 AND state = 'applied'")).toBe(10);
+  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE state = 'pending'")).toBe(0);
+});
+
+test('killed between the stock update and the commit: after a restart the reconciler gives the stock back', async () => {
+  peers.product.setStock(2, 20);
+  const ordersBefore = await scalar('SELECT count(*) AS n FROM orders');
+  const doomed = await start({ TEST_FAULT_POINT: 'after-stock-update' });
+  const token = await tokens.user(2);
+  await expect(order(doomed.url, 2, 3, token)).rejects.toThrow(); // the connection dies with the process
+  expect(await doomed.exited).toBe('SIGKILL');
+  expect(peers.product.stockOf(2)).toBe(17); // taken at the product service …
+  expect(await scalar('SELECT count(*) AS n FROM orders')).toBe(ordersBefore); // … with no order
+  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE product_id = 2 AND state = 'pending'")).toBe(1);
+
+  await start({ STOCK_RECONCILE_GRACE_SECONDS: '0' }); // reconciles on start
+  const deadline = Date.now() + 10_000;
+  while (peers.product.stockOf(2) !== 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(peers.product.stockOf(2)).toBe(20);
+  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE product_id = 2 AND state = 'compensated'")).toBe(1);
+});
+
+test('a failed stock update is compensated at once: nothing taken, nothing written, 503', async () => {
+  peers.product.setStock(1, 100);
+  peers.product.setStock(7, 12);
+  const svc = await start();
+  const ordersBefore = await scalar('SELECT count(*) AS n FROM orders');
+  // product 1 is patched first (ascending order), then product 7's update fails
+  peers.product.setFaults({ status500: true, onlyMethod: 'PATCH', onlyPath: '/products/7/stock' });
+  try {
+    const r = await fetch(`${svc.url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await tokens.user(3)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ product_id: 7, quantity: 2 }, { product_id: 1, quantity: 1 }], shipping_address: address }),
+    });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await r.json()).toMatchObject({ dependency: 'product-service' });
+  } finally {
+    peers.product.setFaults({});
+  }
+  expect(peers.product.stockOf(1)).toBe(100); // given back
+  expect(peers.product.stockOf(7)).toBe(12);
+  expect(await scalar('SELECT count(*) AS n FROM orders')).toBe(ordersBefore);
+  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE state = 'pending'")).toBe(0);
+});
+
+test('with STOCK_MANAGEMENT off the product service stock is never written', async () => {
+  peers.product.setStock(8, 30);
+  const svc = await start({ STOCK_MANAGEMENT: 'false' });
+  const patches = peers.product.requests.get('PATCH /products/:id/stock') ?? 0;
+  const r = await order(svc.url, 8, 2, await tokens.user(4));
+  expect(r.status).toBe(201);
+  expect(peers.product.stockOf(8)).toBe(30);
+  expect(peers.product.requests.get('PATCH /products/:id/stock') ?? 0).toBe(patches);
+});
