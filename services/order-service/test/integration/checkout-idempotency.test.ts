@@ -3,6 +3,9 @@ import { QueryTypes } from 'sequelize';
 import { createDatabase } from '../../src/data/database.js';
 import { startTestService, type TestService } from '../support/service.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
 let svc: TestService;
 let count: (sql: string) => Promise<number>;
@@ -50,7 +53,7 @@ test('20 concurrent creates with one key make exactly one order; the rest are re
 test('a retry with the same key replays the first response, marked as a replay', async () => {
   const body = { items: [{ product_id: 2, quantity: 2 }], shipping_address: address };
   const first = await post('/orders', body, 'key-replay');
-  const firstBody = await first.json();
+  const firstBody = (await first.json()) as Json;
   const again = await post('/', { shipping_address: address, items: [{ quantity: 2, product_id: 2 }] }, 'key-replay'); // storefront path, keys reordered
   expect(again.status).toBe(201);
   expect(again.headers.get('idempotent-replayed')).toBe('true');
@@ -69,11 +72,11 @@ test('the same key with a different body is 422 and writes nothing', async () =>
 
 test('keys belong to their caller: another shopper may use the same key', async () => {
   const body = { items: [{ product_id: 1, quantity: 1 }], shipping_address: address };
-  const mine = await (await post('/orders', body, 'key-shared')).json();
+  const mine = (await (await post('/orders', body, 'key-shared')).json()) as Json;
   const other = await post('/orders', body, 'key-shared', await svc.tokens.user(77));
   expect(other.status).toBe(201);
   expect(other.headers.get('idempotent-replayed')).toBeNull();
-  expect((await other.json()).id).not.toBe(mine.id);
+  expect(((await other.json()) as Json).id).not.toBe(mine.id);
 });
 
 test('a refused request frees its key: fixing the request and retrying works', async () => {
@@ -86,7 +89,7 @@ test('a refused request frees its key: fixing the request and retrying works', a
 
 test('without the header nothing changes: two posts, two orders', async () => {
   const body = { items: [{ product_id: 1, quantity: 1 }], shipping_address: address };
-  const a = await (await post('/orders', body)).json();
-  const b = await (await post('/orders', body)).json();
+  const a = (await (await post('/orders', body)).json()) as Json;
+  const b = (await (await post('/orders', body)).json()) as Json;
   expect(a.id).not.toBe(b.id);
 });

@@ -12,6 +12,9 @@ import { deleteStream, startTestService, TEST_SECRET_KEY, type TestService } fro
 import { startCartStandIn, type CartStandIn } from '../support/stand-ins/index.js';
 import { issueToken } from '../support/stand-ins/user.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -103,7 +106,7 @@ describe('through the service', () => {
     svc.peers.cart.setCart(11, [{ productId: 2, sku: 'SKU-2', title: 'Mug', quantity: 1, price: 12.99, currency: 'USD' }]);
     const r = await checkout(await svc.tokens.user(11));
     expect(r.status).toBe(201);
-    const order = await r.json();
+    const order = (await r.json()) as Json;
     await eventually(() => svc.peers.cart.cartOf(11) === undefined);
     await eventually(async () => (await redis.xrange(svc.eventsStream, '-', '+')).some(([, f]) => f.includes(String(order.id))));
     const entry = (await redis.xrange(svc.eventsStream, '-', '+')).find(([, f]) => f.includes(String(order.id)))!;
@@ -130,7 +133,7 @@ describe('through the service', () => {
       headers: { authorization: `Bearer ${await svc.tokens.user(13)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ items: [{ product_id: 1, quantity: 1 }], shipping_address: address }),
     });
-    const order = await create.json();
+    const order = (await create.json()) as Json;
     const admin = await svc.tokens.admin();
     for (const status of ['confirmed', 'cancelled']) {
       const r = await fetch(`${svc.url}/admin/orders/${order.id}/status`, {

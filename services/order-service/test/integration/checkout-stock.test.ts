@@ -7,6 +7,9 @@ import { TEST_SECRET_KEY } from '../support/service.js';
 import { startStandIns, type StandIns } from '../support/stand-ins/index.js';
 import { createTokens } from '../support/tokens.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
 const tokens = createTokens(TEST_SECRET_KEY);
 let tdb: TestDatabase;
@@ -66,7 +69,7 @@ test('two instances, 50 concurrent orders for a product with stock 10: exactly 1
   const statuses = responses.map((r) => r.status);
   expect(statuses.filter((s) => s === 201)).toHaveLength(10);
   expect(statuses.filter((s) => s === 409)).toHaveLength(40);
-  const refusal = await responses.find((r) => r.status === 409)!.json();
+  const refusal = (await responses.find((r) => r.status === 409)!.json()) as Json;
   expect(refusal).toMatchObject({ product_id: 4, available: 0 });
   expect(refusal.detail).toMatch(/product 4/);
   expect(peers.product.stockOf(4)).toBe(0);
