@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 // One jest run over the workspaces and the delivery checks; ts-jest in ESM mode
 // (run with NODE_OPTIONS=--experimental-vm-modules).
 const project = (name, dir, tsconfig = `${dir}/tsconfig.json`) => ({
@@ -12,11 +16,15 @@ const project = (name, dir, tsconfig = `${dir}/tsconfig.json`) => ({
   testMatch: ['<rootDir>/test/**/*.test.ts'],
 });
 
+const here = dirname(fileURLToPath(import.meta.url));
+// a project joins the run once it has tests
+const withTests = (p) => existsSync(join(here, p.rootDir.replace('<rootDir>/', ''), 'test'));
+
 export default {
   projects: [
     project('order-service', '<rootDir>/services/order-service', '<rootDir>/tsconfig.json'),
     project('sidecar', '<rootDir>/sidecar', '<rootDir>/tsconfig.json'),
     project('delivery', '<rootDir>/charts', '<rootDir>/../services/order-service/tsconfig.json'),
-  ],
+  ].filter(withTests),
   testTimeout: 30000,
 };
