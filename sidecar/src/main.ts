@@ -1,2 +1,65 @@
-// placeholder replaced by the sidecar's entry point
-export {};
+// The health sidecar: probes the dependencies on an interval, serves the latest results and
+// metrics, and keeps the pod's readiness-gate condition in step. SIGTERM stops it promptly.
+
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import { loadSidecarConfig, SidecarConfigError, type SidecarConfig } from './config.js';
+import { conditionFor, createPodCondition } from './kube.js';
+import { createSidecarMetrics } from './metrics.js';
+import { buildSnapshot, type Snapshot } from './results.js';
+import { createScheduler, type Probe } from './scheduler.js';
+import { createSidecarServer } from './server.js';
+
+export async function startSidecar(config: SidecarConfig, overrides: { probe?: Probe; kube?: Parameters<typeof createPodCondition>[0]['kubeConfig']; env?: NodeJS.ProcessEnv } = {}) {
+  const log = pino({ level: config.logLevel, base: { service: 'health-sidecar', version: config.version }, messageKey: 'message' });
+  const metrics = createSidecarMetrics(config.version);
+  let version = 0;
+  const condition = createPodCondition({ ...config.kube, kubeConfig: overrides.kube }, { metrics, log, env: overrides.env });
+  const scheduler = createScheduler(config, {
+    metrics,
+    log,
+    ...(overrides.probe ? { probe: overrides.probe } : {}),
+    onChange: () => {
+      version += 1;
+      const snap = snapshot();
+      const pg = snap.dependencies.postgres!;
+      void condition.sync(conditionFor(snap.ready, pg.status, pg.stale));
+    },
+  });
+  const snapshot = (): Snapshot => buildSnapshot(scheduler.states.values(), version);
+
+  const server = createSidecarServer({ snapshot, registry: metrics.registry, alive: scheduler.alive });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const address = server.address() as { port: number };
+  const started = performance.now();
+  await scheduler.firstRound();
+  log.info({ port: address.port, first_round_ms: Math.round(performance.now() - started), ready: snapshot().ready }, 'health sidecar started');
+  scheduler.start();
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    scheduler,
+    snapshot,
+    stop: async () => {
+      scheduler.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    const sidecar = await startSidecar(loadSidecarConfig());
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void sidecar.stop().finally(() => process.exit(0));
+      });
+    }
+  } catch (err) {
+    process.stderr.write(`${err instanceof SidecarConfigError ? err.message : `health sidecar failed to start: ${(err as Error).name}`}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,127 @@
+// The sidecar's configuration: read from the environment once, here only.
+
+export type DependencyName = 'postgres' | 'redis' | 'user-service' | 'cart-service' | 'product-service' | 'search-service';
+export type DependencyKind = 'database' | 'cache' | 'peer';
+
+export interface DependencyConfig {
+  name: DependencyName;
+  kind: DependencyKind;
+  critical: boolean;
+  platform: string;
+  provider: string;
+  /** connection URL (database, cache) or full probe URL (peers); null: not configured */
+  target: string | null;
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+export interface SidecarConfig {
+  host: string;
+  port: number;
+  environment: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  version: string;
+  jitterRatio: number;
+  /** a response slower than this share of the timeout is a warning */
+  slowRatio: number;
+  failureThreshold: number;
+  recoveryThreshold: number;
+  dependencies: DependencyConfig[];
+  kube: {
+    conditionType: string;
+    podName: string | null;
+    namespace: string | null;
+    podUid: string | null;
+  };
+}
+
+export class SidecarConfigError extends Error {}
+
+const ENV_KEY: Record<DependencyName, string> = {
+  postgres: 'POSTGRES',
+  redis: 'REDIS',
+  'user-service': 'USER_SERVICE',
+  'cart-service': 'CART_SERVICE',
+  'product-service': 'PRODUCT_SERVICE',
+  'search-service': 'SEARCH_SERVICE',
+};
+
+/** CONTRACTS.md §5: where each runs and how long its probe may take. */
+const PLATFORM: Record<DependencyName, { kind: DependencyKind; platform: string; provider: string; timeoutMs: number; path?: string }> = {
+  postgres: { kind: 'database', platform: 'Neon (AWS us-east-2)', provider: 'neon', timeoutMs: 5000 },
+  redis: { kind: 'cache', platform: 'Upstash', provider: 'upstash', timeoutMs: 5000 },
+  'user-service': { kind: 'peer', platform: 'GKE', provider: 'gke', timeoutMs: 15000 },
+  'cart-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health' },
+  'product-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health' },
+  'search-service': { kind: 'peer', platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health' },
+};
+
+/** The user service's health path: the old checker built /user/user/health. */
+export function userHealthPath(baseUrl: string): string {
+  return new URL(baseUrl).pathname.replace(/\/+$/, '').endsWith('/user') ? '/health' : '/user/health';
+}
+
+function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    problems.push(`${name} must be a non-negative number`);
+    return fallback;
+  }
+  return n;
+}
+
+export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
+  const problems: string[] = [];
+  const intervalMs = intOf(env, 'PROBE_INTERVAL_SECONDS', 15, problems) * 1000;
+  const urls: Record<DependencyName, string | undefined> = {
+    postgres: env.DATABASE_URL?.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://'),
+    redis: env.REDIS_URL,
+    'user-service': env.USER_SERVICE_URL,
+    'cart-service': env.CART_SERVICE_URL,
+    'product-service': env.PRODUCT_SERVICE_URL,
+    'search-service': env.SEARCH_SERVICE_URL,
+  };
+  const dependencies = (Object.keys(PLATFORM) as DependencyName[]).map((name): DependencyConfig => {
+    const p = PLATFORM[name];
+    const key = ENV_KEY[name];
+    const base = urls[name] || null;
+    let target = base;
+    if (base && p.kind === 'peer') {
+      const path = env[`PROBE_${key}_PATH`] ?? (name === 'user-service' ? userHealthPath(base) : p.path!);
+      target = base.replace(/\/+$/, '') + path;
+    }
+    return {
+      name,
+      kind: p.kind,
+      critical: name === 'postgres',
+      platform: p.platform,
+      provider: p.provider,
+      target,
+      timeoutMs: intOf(env, `PROBE_${key}_TIMEOUT_MS`, p.timeoutMs, problems),
+      intervalMs: intOf(env, `PROBE_${key}_INTERVAL_SECONDS`, intervalMs / 1000, problems) * 1000,
+    };
+  });
+  const level = (env.LOG_LEVEL ?? 'INFO').toLowerCase();
+  const logLevel = level === 'warning' ? 'warn' : (['debug', 'info', 'error'].includes(level) ? level : 'info');
+  if (problems.length) throw new SidecarConfigError(`Invalid sidecar configuration: ${problems.join('; ')}`);
+  return {
+    host: env.SIDECAR_HOST ?? '0.0.0.0',
+    port: intOf(env, 'SIDECAR_PORT', 9091, problems),
+    environment: (env.ENVIRONMENT ?? 'development').toLowerCase(),
+    logLevel: logLevel as SidecarConfig['logLevel'],
+    version: env.SERVICE_VERSION ?? '0.1.0',
+    jitterRatio: 0.1,
+    slowRatio: 0.5,
+    failureThreshold: intOf(env, 'CRITICAL_FAILURE_THRESHOLD', 3, problems) || 1,
+    recoveryThreshold: intOf(env, 'CRITICAL_RECOVERY_THRESHOLD', 2, problems) || 1,
+    dependencies,
+    kube: {
+      conditionType: env.READINESS_GATE_CONDITION ?? 'orders.ecommerce.dev/dependencies-ready',
+      podName: env.POD_NAME ?? null,
+      namespace: env.POD_NAMESPACE ?? null,
+      podUid: env.POD_UID ?? null,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// Keeps the pod's readiness-gate condition in step with the critical dependency: a strategic merge
+// patch on pods/{name}/status (with the pod's UID as precondition) only when the status or reason
+// changes, and a Kubernetes Event on each transition. Never writes `Ready` itself.
+
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { SidecarMetrics } from './metrics.js';
+
+export interface ConditionState {
+  ready: boolean;
+  /** UpperCamelCase, e.g. DependenciesReady, PostgresUnavailable */
+  reason: string;
+  message: string;
+}
+
+export interface PodCondition {
+  sync(state: ConditionState): Promise<void>;
+}
+
+interface Log {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+}
+
+/** Outside a cluster (no in-cluster service host, no KUBECONFIG, no pod identity): off, said once. */
+export function createPodCondition(
+  options: { conditionType: string; podName: string | null; namespace: string | null; podUid: string | null; kubeConfig?: KubeConfig },
+  deps: { metrics: SidecarMetrics; log: Log; env?: NodeJS.ProcessEnv },
+): PodCondition {
+  const env = deps.env ?? process.env;
+  const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST) || Boolean(env.KUBECONFIG) || Boolean(options.kubeConfig);
+  if (!inCluster || !options.podName || !options.namespace) {
+    deps.log.info({ condition: options.conditionType }, 'not in a cluster (or no POD_NAME/POD_NAMESPACE): pod condition updates are off');
+    return { sync: async () => undefined };
+  }
+  const kc = options.kubeConfig ?? new KubeConfig();
+  if (!options.kubeConfig) {
+    if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  }
+  const core = kc.makeApiClient(CoreV1Api);
+  const name = options.podName;
+  const namespace = options.namespace;
+  let last: { status: string; reason: string } | null = null;
+  let forbiddenLogged = false;
+
+  async function sync(state: ConditionState): Promise<void> {
+    const status = state.ready ? 'True' : 'False';
+    if (last && last.status === status && last.reason === state.reason) return; // only on change
+    const now = new Date().toISOString();
+    const body: Record<string, unknown> = {
+      status: { conditions: [{ type: options.conditionType, status, reason: state.reason, message: state.message, lastTransitionTime: now, lastProbeTime: now }] },
+    };
+    if (options.podUid) body.metadata = { uid: options.podUid };
+    try {
+      await core.patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+      deps.metrics.patches.inc({ result: 'ok' });
+      const previous = last;
+      last = { status, reason: state.reason };
+      deps.log.info({ condition: options.conditionType, status, reason: state.reason }, 'pod condition updated');
+      if (previous) await event(state).catch(() => undefined);
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 404) {
+        deps.metrics.patches.inc({ result: 'not_found' }); // the pod is going away: nothing to keep in step
+        return;
+      }
+      if (code === 403) {
+        deps.metrics.patches.inc({ result: 'forbidden' });
+        if (!forbiddenLogged) {
+          deps.log.warn({ needs: 'Role rules: get pods; patch pods/status; create events' }, 'not allowed to patch the pod status (RBAC)');
+          forbiddenLogged = true;
+        }
+        return;
+      }
+      deps.metrics.patches.inc({ result: 'error' });
+      deps.log.warn({ status_code: code ?? null }, 'pod condition patch failed; retried on the next probe');
+    }
+  }
+
+  async function event(state: ConditionState): Promise<void> {
+    const now = new Date();
+    await core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${name}.`, namespace },
+        involvedObject: { kind: 'Pod', name, namespace, ...(options.podUid ? { uid: options.podUid } : {}), apiVersion: 'v1' },
+        reason: state.reason,
+        message: state.message,
+        type: state.ready ? 'Normal' : 'Warning',
+        source: { component: 'orders-health-sidecar' },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+
+  return { sync };
+}
+
+/** The condition for a snapshot's critical verdict. */
+export function conditionFor(ready: boolean, criticalStatus: string, stale: boolean): ConditionState {
+  if (ready) return { ready, reason: 'DependenciesReady', message: 'PostgreSQL answered its last probes' };
+  if (stale) return { ready, reason: 'ProbesStale', message: 'No recent probe of PostgreSQL' };
+  return { ready, reason: 'PostgresUnavailable', message: `PostgreSQL probe: ${criticalStatus}` };
+}
