@@ -40,12 +40,15 @@ export function createPodCondition(
   const core = kc.makeApiClient(CoreV1Api);
   const name = options.podName;
   const namespace = options.namespace;
+  // what was last sent (or is being sent): probes finishing together must not patch twice
   let last: { status: string; reason: string } | null = null;
   let forbiddenLogged = false;
 
   async function sync(state: ConditionState): Promise<void> {
     const status = state.ready ? 'True' : 'False';
     if (last && last.status === status && last.reason === state.reason) return; // only on change
+    const previous = last;
+    last = { status, reason: state.reason };
     const now = new Date().toISOString();
     const body: Record<string, unknown> = {
       status: { conditions: [{ type: options.conditionType, status, reason: state.reason, message: state.message, lastTransitionTime: now, lastProbeTime: now }] },
@@ -54,11 +57,10 @@ export function createPodCondition(
     try {
       await core.patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
       deps.metrics.patches.inc({ result: 'ok' });
-      const previous = last;
-      last = { status, reason: state.reason };
       deps.log.info({ condition: options.conditionType, status, reason: state.reason }, 'pod condition updated');
-      if (previous) await event(state).catch(() => undefined);
+      if (previous) await event(state).catch(() => undefined); // a transition, not the first report
     } catch (err) {
+      last = previous; // not applied: the next probe tries again
       const code = (err as { code?: number }).code;
       if (code === 404) {
         deps.metrics.patches.inc({ result: 'not_found' }); // the pod is going away: nothing to keep in step
