@@ -110,8 +110,8 @@ Create an order (prices come from the product stand-in, catalogue ids 1–8):
 Read your orders, then the admin statistics:
   curl -s ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN"
   curl -s ${stack.url}/admin/orders/stats -H "Authorization: Bearer $ADMIN_TOKEN"
-Service health (the gateway's check):
-  curl -s ${stack.url}/health
+Dependency health (read from the health sidecar's latest probes):
+  curl -s ${stack.url}/health/connectivity
 Tokens last ${process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30} minutes; restart for new ones. Data is kept in ./.data (delete it to start afresh).
 `);
 }

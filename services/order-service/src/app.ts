@@ -2,7 +2,9 @@
 // reading, JSON bodies, then openapi-backend for every route, and problem+json for every error.
 import express, { type Express } from 'express';
 import type { Document, OpenAPIBackend } from 'openapi-backend';
-import type { Config } from './config.js';
+import { describeConfig, type Config } from './config.js';
+import { createHealthHandlers } from './health/handlers.js';
+import { createHealthReader } from './health/reader.js';
 import type { Log } from './log.js';
 import { createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
 import { readBearerToken } from './http/auth.js';
@@ -20,12 +22,12 @@ export interface AppDeps {
   orders: OrderUseCases;
   log: Log;
   metrics?: ServiceMetrics;
-  /** extra operations (e.g. the /health/* family), registered by operationId like the rest */
+  /** the /health/* operations; by default they read the sidecar at SIDECAR_URL */
   health?: { handlers: OperationHandlers };
   /** the OpenAPI document; loaded from openapi/order-service.yaml when absent */
   document?: Document;
-  /** while shutting down, responses ask clients to close keep-alive connections */
-  state?: { shuttingDown: boolean };
+  /** readiness and shutdown (main.ts owns it); while shutting down, responses ask clients to close keep-alive connections */
+  state?: { ready: boolean; shuttingDown: boolean; migrationsApplied: boolean };
 }
 
 export interface App {
@@ -45,7 +47,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const api = await createApi(document, {
     ...serviceHandlers({ document, metrics, service }),
     ...createOrderHandlers({ orders: deps.orders, metrics, service }),
-    ...(deps.health?.handlers ?? {}),
+    ...(deps.health ?? defaultHealth(config, deps.state)).handlers,
   });
 
   const app = express();
@@ -90,4 +92,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(problemErrorHandler(log));
 
   return { app, metrics, document, api };
+}
+
+function defaultHealth(config: Config, state = { ready: true, shuttingDown: false, migrationsApplied: true }) {
+  return {
+    handlers: createHealthHandlers({
+      reader: createHealthReader({ sidecarUrl: config.sidecarUrl }),
+      service: { name: config.serviceName, version: config.version, environment: config.environment, platform: config.platform },
+      state,
+      details: config.healthDetails,
+      describeConfig: () => describeConfig(config),
+    }),
+  };
 }

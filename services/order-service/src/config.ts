@@ -62,6 +62,8 @@ export interface Config {
   healthDetails: HealthDetails;
   shutdownDelaySeconds: number;
   migrateOnStart: boolean;
+  /** where the process runs, for /health/info: kubernetes when the cluster's env is present */
+  platform: 'kubernetes' | 'local';
 }
 
 /** Thrown by loadConfig; its message is one line naming every problem (never a value). */
@@ -182,6 +184,7 @@ const environmentSchema = z.object({
     .optional(),
   SHUTDOWN_DELAY_SECONDS: intText(0, 600).default(5),
   MIGRATE_ON_START: boolText.optional(),
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
 });
 
 type EnvName = keyof typeof environmentSchema.shape;
@@ -267,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     healthDetails: e.HEALTH_DETAILS ?? (production ? 'admin' : 'always'),
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
     migrateOnStart: e.MIGRATE_ON_START ?? !production,
+    platform: e.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'local',
   };
   return deepFreeze(config);
 }

@@ -24,6 +24,8 @@ import { createStockReservations } from './data/stock-reservations.js';
 import { createStreamPublisher } from './events/stream-publisher.js';
 import { createOutboxRelay } from './orders/outbox-relay.js';
 import { createStockReconciler } from './orders/stock-reconciler.js';
+import { createHealthHandlers } from './health/handlers.js';
+import { createHealthReader } from './health/reader.js';
 
 /** Shared with /health/ready (sidecar issue): readiness drops first on shutdown. */
 export interface ServiceState {
@@ -128,13 +130,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     purge.unref();
     shutdowns.push(() => clearInterval(purge));
 
+    const healthReader = createHealthReader({ sidecarUrl: config.sidecarUrl });
     const { app } = await createApp({
       config,
       orders: adaptOrderService(service),
       log,
       metrics,
       state,
-      ...(overrides.health ? { health: overrides.health({ config, log, state }) } : {}),
+      health: overrides.health
+        ? overrides.health({ config, log, state })
+        : { handlers: createHealthHandlers({ reader: healthReader, service: { name: config.serviceName, version: config.version, environment: config.environment, platform: config.platform }, state, details: config.healthDetails, describeConfig: () => describeConfig(config) }) },
     });
 
     const server = app.listen(config.servicePort, config.serviceHost);
@@ -148,6 +153,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     state.ready = true;
     reportStart(config, log, url);
+    void reportConnectivity(healthReader, log);
 
     let stopping: Promise<void> | undefined;
     const stop = (options: { delay?: boolean } = {}) => {
@@ -280,6 +286,24 @@ async function main(): Promise<void> {
     const log = createLogger({ level: config.logLevel, service: config.serviceName });
     log.fatal({ err }, 'start-up failed');
     process.exit(1);
+  }
+}
+
+/** The connectivity report of the old service, from the sidecar's first snapshot (waits ≤ 3 s). */
+async function reportConnectivity(reader: ReturnType<typeof createHealthReader>, log: Log): Promise<void> {
+  const deadline = Date.now() + 3000;
+  let view = await reader.read();
+  while (!view.reachable && Date.now() < deadline) {
+    await sleep(1100); // the reader caches a failure for a second
+    view = await reader.read();
+  }
+  const statuses = Object.fromEntries(Object.entries(view.dependencies).map(([name, d]) => [name, d.status]));
+  if (process.stdout.isTTY) {
+    const icon: Record<string, string> = { connected: '✅', warning: '⚠️ ', failed: '❌', timeout: '⏱️ ', not_configured: '➖', unknown: '❔' };
+    const lines = Object.entries(statuses).map(([name, st]) => `   ${icon[st] ?? '❔'} ${name.padEnd(16)} ${st}`);
+    process.stdout.write(`\n🔌 Connectivity (from the health sidecar${view.reachable ? '' : ': not reachable yet'})\n${lines.join('\n')}\n\n`);
+  } else {
+    log.info({ sidecar: view.reachable ? 'ok' : 'unreachable', ready: view.criticalOk, dependencies: statuses }, 'connectivity report');
   }
 }
 

@@ -1,6 +1,8 @@
 // Gateway-facing behaviour: no redirect on any path, X-Request-ID accepted or minted and echoed,
 // the document at /openapi.json, Swagger UI at /docs, metrics by route template,
 // and the contract test: every operation has a handler and every handler an operation.
+import { createHealthHandlers } from '../../src/health/handlers.js';
+import { createHealthReader } from '../../src/health/reader.js';
 import { createApp } from '../../src/app.js';
 import { listOperations, loadApiDocument, resolveHandlers } from '../../src/http/api.js';
 import { createOrderHandlers } from '../../src/http/order-handlers.js';
@@ -110,6 +112,13 @@ describe('contract: the document and the handlers agree', () => {
   const handlers = {
     ...serviceHandlers({ document, metrics: createServiceMetrics({ defaultMetrics: false }), service: { name: 't', version: '0' } }),
     ...createOrderHandlers({ orders: {} as never, metrics: createServiceMetrics({ defaultMetrics: false }), service: { name: 't', version: '0' } }),
+    ...createHealthHandlers({
+      reader: createHealthReader({ sidecarUrl: 'http://127.0.0.1:9' }),
+      service: { name: 't', version: '0', environment: 'test', platform: 'local' },
+      state: { ready: true, shuttingDown: false, migrationsApplied: true },
+      details: 'never',
+      describeConfig: () => ({}),
+    }),
   };
 
   it('every operation has a handler and every handler an operation', () => {

@@ -1,0 +1,100 @@
+// The /health/* operations. Each reads the sidecar's snapshot (reader.ts); none touches a
+// dependency. 200 while the critical dependency (PostgreSQL) is fine, 503 when it is not or is
+// unknown. /health/live checks the process only.
+
+import type { Request, Response } from 'express';
+import type { OperationHandlers } from '../http/api.js';
+import type { HealthReader, HealthView, SidecarDependency } from './reader.js';
+
+export interface HealthDeps {
+  reader: HealthReader;
+  service: { name: string; version: string; environment: string; platform: string };
+  state: { ready: boolean; shuttingDown: boolean; migrationsApplied: boolean };
+  /** never | admin | always: who sees versions, database names and the configuration */
+  details: 'never' | 'admin' | 'always';
+  describeConfig: () => Record<string, unknown>;
+}
+
+const PER_DEPENDENCY: Record<string, string> = {
+  getHealthPostgres: 'postgres',
+  getHealthRedis: 'redis',
+  getHealthUserService: 'user-service',
+  getHealthCartService: 'cart-service',
+  getHealthProductService: 'product-service',
+  getHealthSearchService: 'search-service',
+};
+
+export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
+  const showDetails = (req: Request) =>
+    deps.details === 'always' || (deps.details === 'admin' && (req as Request & { actor?: { role: string } }).actor?.role === 'admin');
+
+  const entry = (d: SidecarDependency, details: boolean) => {
+    const { details: facts, interval_ms: _interval, consecutive_failures: _failures, ...rest } = d;
+    return details && facts ? { ...rest, details: facts } : rest;
+  };
+
+  const send = (res: Response, ok: boolean, body: unknown) => {
+    res.setHeader('cache-control', 'no-store');
+    res.status(ok ? 200 : 503).json(body);
+  };
+
+  function summary(view: HealthView) {
+    const list = Object.values(view.dependencies).filter((d) => d.status !== 'not_configured');
+    return {
+      total_services: list.length,
+      connected: list.filter((d) => d.status === 'connected').length,
+      failed: list.filter((d) => ['failed', 'timeout', 'unknown'].includes(d.status)).length,
+      warnings: list.filter((d) => d.status === 'warning').length,
+    };
+  }
+
+  const handlers: OperationHandlers = {
+    getHealthConnectivity: async (_c, req, res) => {
+      const view = await deps.reader.read();
+      const s = summary(view);
+      const details = showDetails(req);
+      send(res, view.criticalOk, {
+        status: !view.criticalOk ? 'unhealthy' : s.failed + s.warnings > 0 ? 'degraded' : 'healthy',
+        service: deps.service.name,
+        timestamp: new Date().toISOString(),
+        connectivity: Object.fromEntries(Object.entries(view.dependencies).map(([k, d]) => [k, entry(d, details)])),
+        summary: s,
+        live_system_status: !view.criticalOk ? 'down' : s.failed + s.warnings > 0 ? 'degraded' : 'operational',
+        source: { sidecar: view.reachable ? 'ok' : 'unreachable', generated_at: view.generatedAt },
+      });
+    },
+    getHealthInfo: async (_c, req, res) => {
+      const view = await deps.reader.read();
+      send(res, view.criticalOk, {
+        service: deps.service.name,
+        version: deps.service.version,
+        environment: deps.service.environment,
+        platform: deps.service.platform,
+        node: process.version,
+        uptime_seconds: Math.round(process.uptime()),
+        ...(showDetails(req) ? { configuration: deps.describeConfig() } : {}),
+      });
+    },
+    getHealthLive: (_c, _req, res) => {
+      // the process answers: that is all liveness means (never a dependency)
+      send(res, true, { status: 'alive', uptime_seconds: Math.round(process.uptime()) });
+    },
+    getHealthReady: async (_c, _req, res) => {
+      const view = await deps.reader.read();
+      const checks = {
+        process: deps.state.shuttingDown ? 'shutting_down' : 'ok',
+        migrations: deps.state.migrationsApplied ? 'applied' : 'pending',
+        postgres: view.dependencies.postgres!.status,
+      };
+      const ready = !deps.state.shuttingDown && deps.state.ready && deps.state.migrationsApplied && view.criticalOk;
+      send(res, ready, { status: ready ? 'ready' : 'not_ready', checks });
+    },
+  };
+  for (const [operationId, name] of Object.entries(PER_DEPENDENCY)) {
+    handlers[operationId] = async (_c, req, res) => {
+      const view = await deps.reader.read();
+      send(res, view.criticalOk, { dependency: name, ...entry(view.dependencies[name]!, showDetails(req)), service_ready: view.criticalOk });
+    };
+  }
+  return handlers;
+}

@@ -1,0 +1,149 @@
+// /health/* over real HTTP between the service and the built sidecar process: answers come from
+// the sidecar's snapshot, never from the dependencies; a missing sidecar is unknown, never connected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestService, type TestService } from '../support/service.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const sidecarEntry = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../sidecar/dist/main.js');
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startSidecarProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [sidecarEntry], {
+    env: { PATH: process.env.PATH ?? '', SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(port), LOG_LEVEL: 'INFO', PROBE_INTERVAL_SECONDS: '60', ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes('health sidecar started')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sidecar did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
+
+/** The service caches an unreachable sidecar for a second: wait until it has read the first snapshot. */
+async function untilReady(url: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await fetch(`${url}/health/ready`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('service never read the sidecar');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let svc: TestService;
+let sidecar: ChildProcess;
+let sidecarPort: number;
+const get = async (path: string, token?: string) => {
+  const r = await fetch(`${svc.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: r.status, body: (await r.json()) as Json };
+};
+
+beforeAll(async () => {
+  sidecarPort = await freePort();
+  svc = await startTestService({ env: { SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` } });
+  sidecar = await startSidecarProcess(sidecarPort, {
+    DATABASE_URL: svc.config.databaseUrl,
+    REDIS_URL: svc.config.redisUrl ?? '',
+    USER_SERVICE_URL: svc.peers.user.url,
+    CART_SERVICE_URL: svc.peers.cart.url,
+    PRODUCT_SERVICE_URL: svc.peers.product.url,
+    SEARCH_SERVICE_URL: svc.peers.search.url,
+  });
+  await untilReady(svc.url);
+});
+afterAll(async () => {
+  sidecar.kill('SIGKILL');
+  await svc.stop();
+});
+
+test('/health/connectivity reports every dependency from the sidecar, in the seed shape', async () => {
+  const { status, body } = await get('/health/connectivity');
+  expect(status).toBe(200);
+  expect(body).toMatchObject({
+    status: 'healthy',
+    live_system_status: 'operational',
+    summary: { total_services: 6, connected: 6, failed: 0, warnings: 0 },
+    source: { sidecar: 'ok' },
+  });
+  expect(body.connectivity.postgres).toMatchObject({ status: 'connected', critical: true, platform: 'Neon (AWS us-east-2)' });
+  expect(body.connectivity['user-service']).toMatchObject({ status: 'connected', platform: 'GKE' });
+  expect(body.connectivity.postgres.details.version).toEqual(expect.any(String)); // HEALTH_DETAILS=always outside production
+  for (const [path, name] of [['/health/postgres', 'postgres'], ['/health/redis', 'redis'], ['/health/cart-service', 'cart-service'], ['/health/search-service', 'search-service']]) {
+    const one = await get(path!);
+    expect(one).toMatchObject({ status: 200, body: { dependency: name, status: 'connected' } });
+  }
+  expect(await get('/health/ready')).toMatchObject({ status: 200, body: { status: 'ready', checks: { migrations: 'applied', postgres: 'connected' } } });
+  expect((await get('/health/info')).body).toMatchObject({ service: 'order-service', environment: 'test', configuration: expect.any(Object) });
+});
+
+test('a thousand health calls cost the dependencies nothing', async () => {
+  const before = [svc.peers.user, svc.peers.cart, svc.peers.product, svc.peers.search].map((p) => p.totalRequests());
+  await Promise.all(Array.from({ length: 200 }, () => fetch(`${svc.url}/health/connectivity`).then((r) => r.arrayBuffer())));
+  for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: 200 }, () => fetch(`${svc.url}/health/ready`).then((r) => r.arrayBuffer())));
+  const after = [svc.peers.user, svc.peers.cart, svc.peers.product, svc.peers.search].map((p) => p.totalRequests());
+  expect(after).toEqual(before);
+});
+
+test('a peer down shows as failed, and the service stays ready (peers are not critical)', async () => {
+  const cart = svc.peers.cart;
+  cart.setFaults({ reset: true });
+  try {
+    // probe it now rather than wait an interval: a fresh sidecar with a short interval
+    const port = await freePort();
+    const quick = await startSidecarProcess(port, { DATABASE_URL: svc.config.databaseUrl, CART_SERVICE_URL: cart.url });
+    const snap = (await (await fetch(`http://127.0.0.1:${port}/v1/results`)).json()) as Json;
+    quick.kill('SIGKILL');
+    expect(snap.dependencies['cart-service']).toMatchObject({ status: 'failed', reason: 'connect' });
+    expect(snap.ready).toBe(true);
+  } finally {
+    cart.setFaults({});
+  }
+});
+
+test('sidecar gone: every dependency is unknown, ready is 503, live stays 200', async () => {
+  sidecar.kill('SIGKILL');
+  await once(sidecar, 'exit');
+  await new Promise((r) => setTimeout(r, 1100)); // past the reader's one-second cache
+  const c = await get('/health/connectivity');
+  expect(c.status).toBe(503);
+  expect(c.body).toMatchObject({ status: 'unhealthy', live_system_status: 'down', source: { sidecar: 'unreachable' } });
+  expect(Object.values(c.body.connectivity).every((d) => (d as Json).status === 'unknown')).toBe(true);
+  expect((await get('/health/ready')).status).toBe(503);
+  expect((await get('/health/postgres')).body).toMatchObject({ status: 'unknown' });
+  expect(await get('/health/live')).toMatchObject({ status: 200, body: { status: 'alive' } });
+  expect((await get('/health')).status).toBe(200);
+});
+
+test('with HEALTH_DETAILS=admin only an admin token sees versions and the configuration', async () => {
+  const port = await freePort();
+  const admin = await startTestService({ env: { SIDECAR_URL: `http://127.0.0.1:${port}`, HEALTH_DETAILS: 'admin' } });
+  const side = await startSidecarProcess(port, { DATABASE_URL: admin.config.databaseUrl });
+  try {
+    await untilReady(admin.url);
+    const anon = await fetch(`${admin.url}/health/postgres`);
+    const anonBody = (await anon.json()) as Json;
+    expect(anonBody.status).toBe('connected');
+    expect(anonBody.details).toBeUndefined();
+    const adminBody = (await (await fetch(`${admin.url}/health/postgres`, { headers: { authorization: `Bearer ${await admin.tokens.admin()}` } })).json()) as Json;
+    expect(adminBody.details).toMatchObject({ version: expect.any(String) });
+    const info = (await (await fetch(`${admin.url}/health/info`)).json()) as Json;
+    expect(info.configuration).toBeUndefined();
+  } finally {
+    side.kill('SIGKILL');
+    await admin.stop();
+  }
+});
