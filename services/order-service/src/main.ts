@@ -289,11 +289,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** The connectivity report of the old service, from the sidecar's first snapshot (waits ≤ 3 s). */
+/** The connectivity report of the old service, from the sidecar's first probe round (waits ≤ 5 s). */
 async function reportConnectivity(reader: ReturnType<typeof createHealthReader>, log: Log): Promise<void> {
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 5000;
+  const probed = (v: Awaited<ReturnType<typeof reader.read>>) => v.reachable && Object.values(v.dependencies).some((d) => d.status !== 'unknown' && d.status !== 'not_configured');
   let view = await reader.read();
-  while (!view.reachable && Date.now() < deadline) {
+  while (!probed(view) && Date.now() < deadline) {
     await sleep(1100); // the reader caches a failure for a second
     view = await reader.read();
   }
