@@ -117,7 +117,8 @@ Tokens last ${process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30} minutes; restart fo
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const stack = await startDevStack().catch((err: unknown) => {
+  const port = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const stack = await startDevStack({ servicePort: port('SERVICE_PORT'), sidecarPort: port('SIDECAR_PORT'), dataDir: process.env.DEV_DATA_DIR }).catch((err: unknown) => {
     console.error(`development start failed: ${(err as Error).message}`);
     process.exit(1);
   });

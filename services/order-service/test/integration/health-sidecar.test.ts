@@ -147,3 +147,13 @@ test('with HEALTH_DETAILS=admin only an admin token sees versions and the config
     await admin.stop();
   }
 });
+
+test("the service's /metrics passes promtool check metrics", async () => {
+  await fetch(`${svc.url}/orders`, { headers: { authorization: `Bearer ${await svc.tokens.user(1)}` } }); // a labelled request
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  expect(text).toMatch(/orders_http_requests_total\{method="GET",route="\/orders",status="200"\} \d+/);
+  const { execFileSync } = await import('node:child_process');
+  // promtool prints lint problems and exits non-zero when there are any
+  const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  expect(out).toBe('');
+});

@@ -1,0 +1,71 @@
+// `npm start` as a newcomer runs it: the built launcher on embedded defaults, then an order
+// created and read with the printed token, and the sidecar's view at /health/connectivity.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const launcher = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/dev/start.js');
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+test('npm start runs on embedded defaults and a printed token creates and reads an order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orders-dev-'));
+  const [servicePort, sidecarPort] = [await freePort(), await freePort()];
+  // only what a fresh shell has: no database, no Redis, no peers configured
+  const child = spawn(process.execPath, [launcher], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, SERVICE_PORT: String(servicePort), SIDECAR_PORT: String(sidecarPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('export ADMIN_TOKEN=')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`launcher did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const token = /export USER_TOKEN=(\S+)/.exec(out)![1]!;
+    const admin = /export ADMIN_TOKEN=(\S+)/.exec(out)![1]!;
+    const url = `http://127.0.0.1:${servicePort}`;
+    expect(out).toContain(`curl -s -X POST ${url}/orders`);
+    const body = { items: [{ product_id: 7, quantity: 2 }], shipping_address: { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' } };
+    const created = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(created.status).toBe(201);
+    const order = (await created.json()) as { id: number; total_amount: number };
+    expect(order.total_amount).toBe(53.98); // 2 × 19.99 + 10 % tax + 10.00 shipping
+    const mine = (await (await fetch(`${url}/orders`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ id: number }>;
+    expect(mine.map((o) => o.id)).toContain(order.id);
+    const stats = (await (await fetch(`${url}/admin/orders/stats`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { total_orders: number };
+    expect(stats.total_orders).toBeGreaterThanOrEqual(1);
+    let health = await fetch(`${url}/health/connectivity`);
+    for (let i = 0; i < 50 && health.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      health = await fetch(`${url}/health/connectivity`);
+    }
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { connectivity: Record<string, { status: string }> }).connectivity.postgres!.status).toBe('connected');
+    expect(out).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}/i); // no public address anywhere
+  } finally {
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  }
+}, 90_000);
