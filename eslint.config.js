@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'reports/**', 'charts/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'reports/**', 'charts/order-service/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,36 @@
+# One image for the order service, its health sidecar and its migrations.
+#   service (default):  node services/order-service/dist/src/main.js
+#   sidecar:            node sidecar/dist/main.js
+#   migrations:         node services/order-service/dist/src/data/migrate-cli.js
+
+FROM node:20.19.5-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY services/order-service/package.json services/order-service/
+COPY sidecar/package.json sidecar/
+RUN npm ci --no-audit --no-fund
+COPY services/order-service services/order-service
+COPY sidecar sidecar
+COPY openapi openapi
+RUN npm run build
+
+FROM node:20.19.5-bookworm-slim AS runtime
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="order-service" \
+      org.opencontainers.image.description="The order service of the e-commerce platform and its health sidecar" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="https://github.com/ecommerce/order-service"
+ENV NODE_ENV=production ENVIRONMENT=production SERVICE_PORT=8081 SIDECAR_PORT=9091
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY services/order-service/package.json services/order-service/
+COPY sidecar/package.json sidecar/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/services/order-service/dist services/order-service/dist
+COPY --from=build /app/sidecar/dist sidecar/dist
+COPY openapi openapi
+# non-root, and nothing written outside /tmp (the chart mounts an emptyDir there; the root is read-only)
+USER 10001:10001
+EXPOSE 8081 9091
+CMD ["node", "services/order-service/dist/src/main.js"]
