@@ -5,52 +5,16 @@ import type { Request, Response } from 'express';
 import type { Context } from 'openapi-backend';
 import { PreconditionFailed } from '../domain/errors.js';
 import type { Actor, PeerContext } from '../orders/ports.js';
+import type { OrderStatus } from '../domain/order-lifecycle.js';
+import type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOptions } from '../orders/service.js';
 import { actorOf, type OperationHandlers } from './api.js';
 import { hasAuthorizationHeader } from './auth.js';
 import type { ServiceMetrics } from './metrics.js';
 import { basicHealth } from './service-handlers.js';
 
 type Json = Record<string, unknown>;
-type OrderStatus = 'pending' | 'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled' | 'refunded';
-type PaymentStatus = 'pending' | 'paid' | 'failed' | 'refunded';
-
-export interface AddressInput {
-  address: string;
-  city: string;
-  state?: string;
-  postal_code: string;
-  country: string;
-}
-
-/** The validated body of POST /orders (CreateOrderRequest in the document). */
-export interface CreateOrderInput {
-  items?: Array<{ product_id: number; quantity: number }>;
-  shipping_address: AddressInput;
-  billing_address?: AddressInput | null;
-  customer_email?: string;
-  customer_phone?: string | null;
-  notes?: string | null;
-}
-
-/** The validated body of PUT /orders/{order_id} (UpdateOrderRequest). */
-export interface UpdateOrderInput {
-  status?: OrderStatus;
-  payment_status?: PaymentStatus;
-  tracking_number?: string | null;
-  notes?: string | null;
-  reason?: string;
-}
-
-export interface ChangeStatusInput {
-  status: OrderStatus;
-  reason?: string;
-  tracking_number?: string;
-}
-
-export interface WriteOptions {
-  /** from If-Match: the change applies only while the order still has this version */
-  expectedVersion?: number;
-}
+// the request bodies' types are the use cases' own (one source, checked against the document by the tests)
+export type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOptions } from '../orders/service.js';
 
 export interface OrderPage {
   orders: Json[];

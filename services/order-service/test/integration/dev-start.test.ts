@@ -3,20 +3,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/net.js';
 
 const launcher = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/dev/start.js');
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test('npm start runs on embedded defaults and a printed token creates and reads an order', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orders-dev-'));

@@ -2,23 +2,15 @@
 // the sidecar's snapshot, never from the dependencies; a missing sidecar is unknown, never connected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestService, type TestService } from '../support/service.js';
+import { freePort } from '../support/net.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 const sidecarEntry = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../sidecar/dist/main.js');
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function startSidecarProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [sidecarEntry], {
