@@ -10,6 +10,8 @@ import type { OrderItemModel, OrderModel, OrderStatusHistoryModel } from './mode
 
 export interface NewOrder {
   orderNumber: string;
+  /** defaults to now */
+  createdAt?: Date;
   userId: number;
   customerEmail: string;
   customerPhone: string | null;
@@ -140,6 +142,7 @@ export function createOrderRepository(db: Database) {
         shipping_country: o.shipping.country,
         billing_address: o.billing,
         notes: o.notes,
+        ...(o.createdAt ? { created_at: o.createdAt, updated_at: o.createdAt } : {}),
       },
       { transaction },
     );
@@ -158,6 +161,7 @@ export function createOrderRepository(db: Database) {
       { transaction },
     );
     await addHistory(id, null, 'pending', actor, 'created', transaction);
+    await countInDailyStats(row.created_at, null, 'pending', o.totalMinor, transaction);
     return id;
   }
 
@@ -210,14 +214,17 @@ export function createOrderRepository(db: Database) {
       bind.version = args.expectedVersion;
     }
     // p holds the row as it was (locked), so the history row gets the exact previous status
-    const rows = await db.query<{ previous: OrderStatus }>(
+    const rows = await db.query<{ previous: OrderStatus; created_at: Date; total_cents: string }>(
       `UPDATE orders o SET ${sets.join(', ')}
          FROM (SELECT id, status AS previous FROM orders WHERE id = $id FOR UPDATE) p
         WHERE ${where}
-       RETURNING p.previous`,
+       RETURNING p.previous, o.created_at, o.total_cents`,
       { bind, type: QueryTypes.SELECT, transaction },
     );
-    return rows[0]?.previous ?? null;
+    const row = rows[0];
+    if (!row) return null;
+    await countInDailyStats(row.created_at, row.previous, args.to, toInt(row.total_cents), transaction);
+    return row.previous;
   }
 
   /** Field updates that are not a status change (payment status, tracking number, notes). */
@@ -306,8 +313,84 @@ export function createOrderRepository(db: Database) {
     };
   }
 
-  /** Every figure of the statistics from one aggregate query (never one query per status). */
+  /** Moves one order between statuses in the daily roll-up (same transaction as the change). */
+  async function countInDailyStats(createdAt: Date, from: OrderStatus | null, to: OrderStatus, totalCents: number, transaction: Transaction) {
+    const day = new Date(createdAt).toISOString().slice(0, 10);
+    await db.query(
+      `INSERT INTO order_stats_daily (day, status, orders, total_cents) VALUES ($day, $to, 1, $cents)
+         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
+                                                 total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents`,
+      { bind: { day, to, cents: totalCents }, transaction },
+    );
+    if (from) {
+      await db.query(
+        `UPDATE order_stats_daily SET orders = orders - 1, total_cents = total_cents - $cents WHERE day = $day AND status = $from`,
+        { bind: { day, from, cents: totalCents }, transaction },
+      );
+    }
+  }
+
+  const isMidnight = (d: Date) => d.getTime() % 86_400_000 === 0;
+
+  /**
+   * The statistics. Whole UTC days (no range, or a range of dates) come from the daily roll-up in
+   * one small query; a range with times of day falls back to one aggregate over the orders.
+   */
   async function stats(args: { from?: Date; to?: Date; todayStart: Date; monthStart: Date }): Promise<OrderStats> {
+    if ((args.from && !isMidnight(args.from)) || (args.to && !isMidnight(args.to))) return statsFromOrders(args);
+    const conds: string[] = [];
+    const bind: Record<string, unknown> = { today: args.todayStart.toISOString().slice(0, 10), month: args.monthStart.toISOString().slice(0, 10) };
+    if (args.from) {
+      conds.push('day >= $from');
+      bind.from = args.from.toISOString().slice(0, 10);
+    }
+    if (args.to) {
+      conds.push('day < $to');
+      bind.to = args.to.toISOString().slice(0, 10);
+    }
+    const rows = await db.query<{ status: OrderStatus; orders: string; cents: string; today: string | null; month: string | null }>(
+      `SELECT status, sum(orders) AS orders, sum(total_cents) AS cents,
+              sum(orders) FILTER (WHERE day >= $today) AS today, sum(orders) FILTER (WHERE day >= $month) AS month
+         FROM order_stats_daily ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
+        GROUP BY status`,
+      { bind, type: QueryTypes.SELECT },
+    );
+    const byStatus = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<OrderStatus, number>;
+    let revenueMinor = 0;
+    let revenueOrders = 0;
+    let today = 0;
+    let month = 0;
+    for (const r of rows) {
+      const n = toInt(r.orders);
+      byStatus[r.status] = n;
+      today += toInt(r.today ?? 0);
+      month += toInt(r.month ?? 0);
+      if (REVENUE_STATUSES.includes(r.status)) {
+        revenueMinor += toInt(r.cents);
+        revenueOrders += n;
+      }
+    }
+    return summarise({ byStatus, revenueMinor, revenueOrders, today, month, from: args.from, to: args.to });
+  }
+
+  function summarise(a: { byStatus: Record<OrderStatus, number>; revenueMinor: number; revenueOrders: number; today: number; month: number; from?: Date; to?: Date }): OrderStats {
+    return {
+      totalOrders: Object.values(a.byStatus).reduce((x, y) => x + y, 0),
+      byStatus: a.byStatus,
+      revenueMinor: a.revenueMinor,
+      revenueOrders: a.revenueOrders,
+      // half away from zero on integers
+      averageOrderValueMinor: a.revenueOrders === 0 ? 0 : Math.floor((a.revenueMinor * 2 + a.revenueOrders) / (2 * a.revenueOrders)),
+      ordersToday: a.today,
+      ordersThisMonth: a.month,
+      from: a.from ?? null,
+      to: a.to ?? null,
+      currency: 'USD',
+    };
+  }
+
+  /** Every figure of the statistics from one aggregate query over the orders (never one query per status). */
+  async function statsFromOrders(args: { from?: Date; to?: Date; todayStart: Date; monthStart: Date }): Promise<OrderStats> {
     const perStatus = ORDER_STATUSES.map((s) => `count(*) FILTER (WHERE status = '${s}') AS "${s}"`).join(',\n');
     const revenue = REVENUE_STATUSES.map((s) => `'${s}'`).join(',');
     const conds: string[] = [];
@@ -330,24 +413,18 @@ export function createOrderRepository(db: Database) {
       { bind, type: QueryTypes.SELECT },
     );
     const r = row ?? {};
-    const revenueMinor = toInt(r.revenue_cents ?? 0);
-    const revenueOrders = toInt(r.revenue_orders ?? 0);
-    return {
-      totalOrders: toInt(r.total ?? 0),
+    return summarise({
       byStatus: Object.fromEntries(ORDER_STATUSES.map((s) => [s, toInt(r[s] ?? 0)])) as Record<OrderStatus, number>,
-      revenueMinor,
-      revenueOrders,
-      // half away from zero on integers
-      averageOrderValueMinor: revenueOrders === 0 ? 0 : Math.floor((revenueMinor * 2 + revenueOrders) / (2 * revenueOrders)),
-      ordersToday: toInt(r.today ?? 0),
-      ordersThisMonth: toInt(r.month ?? 0),
-      from: args.from ?? null,
-      to: args.to ?? null,
-      currency: 'USD',
-    };
+      revenueMinor: toInt(r.revenue_cents ?? 0),
+      revenueOrders: toInt(r.revenue_orders ?? 0),
+      today: toInt(r.today ?? 0),
+      month: toInt(r.month ?? 0),
+      from: args.from,
+      to: args.to,
+    });
   }
 
-  return { findById, insert, addHistory, transition, updateFields, list, stats };
+  return { findById, insert, addHistory, transition, updateFields, list, stats, statsFromOrders };
 }
 
 export type OrderRepository = ReturnType<typeof createOrderRepository>;

@@ -186,7 +186,8 @@ export function createOrderService(deps: OrderServiceDeps) {
     for (let attempt = 1; ; attempt++) {
       try {
         const id = await db.transaction(async (t) => {
-          const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(clock()) }, actor, t);
+          const now = clock();
+          const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
           const created = (await repo.findById(orderId, t))!;
           await outbox.add(
             {

@@ -1,6 +1,7 @@
 // The order use cases against a real PostgreSQL, with in-test implementations of the peer ports.
 import { QueryTypes } from 'sequelize';
 import { Conflict, DependencyUnavailable, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../../src/domain/errors.js';
+import { createOrderRepository } from '../../src/data/order-repository.js';
 import { createOrderService, type OrderService } from '../../src/orders/service.js';
 import type { Actor, Cart, CartLine, Catalog, CatalogProduct } from '../../src/orders/ports.js';
 import { toOrderJson, toStatsJson } from '../../src/orders/views.js';
@@ -56,7 +57,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   catalog.down = false;
-  await tdb.sequelize.query('TRUNCATE orders RESTART IDENTITY CASCADE');
+  await tdb.sequelize.query('TRUNCATE orders, order_stats_daily, outbox_events RESTART IDENTITY CASCADE');
 });
 
 describe('creating an order', () => {
@@ -277,5 +278,45 @@ describe('statistics', () => {
     expect(none.totalOrders).toBe(0);
     expect(none.averageOrderValueMinor).toBe(0);
     await expect(orders.stats(alice, {})).rejects.toBeInstanceOf(Forbidden);
+  });
+});
+
+describe('statistics at scale: the daily roll-up', () => {
+  test('gives the same numbers as a straight aggregate, for all time, whole days and times of day', async () => {
+    let now = new Date('2026-03-30T22:00:00Z');
+    const clocked = createOrderService({ sequelize: tdb.sequelize, catalog, cart: cartOf({}), pricing, clock: () => now });
+    const repo = createOrderRepository(tdb.sequelize);
+    const days = ['2026-03-30T22:00:00Z', '2026-03-31T23:59:59Z', '2026-04-01T00:00:00Z', '2026-04-02T12:00:00Z'];
+    const paths: Array<Array<'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled' | 'refunded'>> = [
+      [], ['confirmed'], ['confirmed', 'processing', 'shipped', 'delivered'], ['cancelled'], ['confirmed', 'processing', 'shipped', 'delivered', 'refunded'],
+    ];
+    let i = 0;
+    for (const day of days) {
+      now = new Date(day);
+      for (const path of paths) {
+        const o = await clocked.createOrder(alice, { items: [{ product_id: 7, quantity: 1 + (i++ % 3) }], shipping_address: address });
+        // transitions race in pairs: the roll-up follows whichever wins
+        for (const to of path) await Promise.allSettled([clocked.changeStatus(admin, o.id, { status: to }), clocked.changeStatus(admin, o.id, { status: to })]);
+      }
+    }
+    now = new Date('2026-04-02T15:00:00Z');
+    const ctx = { todayStart: new Date('2026-04-02T00:00:00Z'), monthStart: new Date('2026-04-01T00:00:00Z') };
+    const ranges = [
+      {},
+      { from: new Date('2026-03-31T00:00:00Z'), to: new Date('2026-04-02T00:00:00Z') },
+      { from: new Date('2026-03-31T12:00:00Z'), to: new Date('2026-04-02T13:00:00Z') },
+    ];
+    for (const range of ranges) {
+      const fast = await repo.stats({ ...range, ...ctx });
+      const straight = await repo.statsFromOrders({ ...range, ...ctx });
+      expect(fast).toEqual(straight);
+    }
+    const all = await repo.stats(ctx);
+    expect(all.totalOrders).toBe(20);
+    expect(all.byStatus).toMatchObject({ pending: 4, confirmed: 4, delivered: 4, cancelled: 4, refunded: 4 });
+    expect(all.ordersToday).toBe(5);
+    expect(all.ordersThisMonth).toBe(10);
+    // the use case picks the roll-up for whole days
+    expect(await clocked.stats(admin, {})).toEqual(await repo.statsFromOrders({ todayStart: ctx.todayStart, monthStart: ctx.monthStart }));
   });
 });

@@ -5,10 +5,12 @@ import type { QueryInterface } from 'sequelize';
 import type { MigrationFn as UmzugMigrationFn } from 'umzug';
 import * as orders from './0001-orders.js';
 import * as checkoutSafety from './0002-checkout-safety.js';
+import * as dailyStats from './0003-daily-stats.js';
 
 export type MigrationFn = UmzugMigrationFn<QueryInterface>;
 
 export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationFn }> = [
   { name: '0001-orders', ...orders },
   { name: '0002-checkout-safety', ...checkoutSafety },
+  { name: '0003-daily-stats', ...dailyStats },
 ];
