@@ -54,6 +54,8 @@ export interface Config {
     /** the Redis stream order events go to */
     eventsStream: string;
   };
+  /** Redis key prefix of the order and statistics cache */
+  cachePrefix: string;
   /** ENVIRONMENT=test only: a named point where the process kills itself (crash-safety tests) */
   testFaultPoint: 'after-stock-update' | 'after-event-publish' | null;
   peerTimeoutMs: number;
@@ -171,6 +173,7 @@ const environmentSchema = z.object({
   STOCK_RECONCILE_GRACE_SECONDS: intText(0, 86400).default(60),
   STOCK_RECONCILE_INTERVAL_SECONDS: intText(1, 86400).default(30),
   OUTBOX_INTERVAL_MS: intText(10, 600000).default(1000),
+  CACHE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain key prefix').default('orders:cache'),
   EVENTS_STREAM: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain stream name').default('orders.events'),
   TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
@@ -263,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outboxIntervalMs: e.OUTBOX_INTERVAL_MS,
       eventsStream: e.EVENTS_STREAM,
     },
+    cachePrefix: e.CACHE_PREFIX,
     testFaultPoint: e.ENVIRONMENT === 'test' ? (e.TEST_FAULT_POINT ?? null) : null,
     peerTimeoutMs: e.PEER_TIMEOUT_MS,
     dbPoolMax: e.DB_POOL_MAX,

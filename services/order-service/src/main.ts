@@ -17,6 +17,7 @@ import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
 import { createCartClient, createProductClient } from './peers/index.js';
 import jwt from 'jsonwebtoken';
+import { withOrderCache } from './cache/order-cache.js';
 import { createRedisClient } from './cache/redis-client.js';
 import { createIdempotencyStore } from './data/idempotency-store.js';
 import { createOutbox } from './data/outbox.js';
@@ -133,7 +134,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     const healthReader = createHealthReader({ sidecarUrl: config.sidecarUrl });
     const { app } = await createApp({
       config,
-      orders: adaptOrderService(service),
+      orders: redis ? withOrderCache(adaptOrderService(service), redis, { metrics, prefix: config.cachePrefix }) : adaptOrderService(service),
       log,
       metrics,
       state,

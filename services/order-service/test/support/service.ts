@@ -31,14 +31,14 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-/** Removes a test's events stream and its dedupe keys from the shared Redis. */
+/** Removes a test's events stream, its dedupe keys and its cache keys from the shared Redis. */
 export async function deleteStream(stream: string): Promise<void> {
   const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}:published:*`, 'COUNT', 500);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}:*`, 'COUNT', 500);
       cursor = next;
       if (keys.length) await redis.del(...keys);
     } while (cursor !== '0');
@@ -70,6 +70,7 @@ export async function startTestService(options: { env?: Record<string, string> }
       SHUTDOWN_DELAY_SECONDS: '0',
       DB_POOL_MAX: '5',
       EVENTS_STREAM: eventsStream,
+      CACHE_PREFIX: `${eventsStream}:cache`,
       OUTBOX_INTERVAL_MS: '100',
       ...standIns.env,
       ...options.env,

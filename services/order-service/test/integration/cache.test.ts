@@ -1,0 +1,100 @@
+// The Redis read-through cache: hits, invalidation on every write, ownership on cached reads, and
+// a Redis that stops answering mid-way (SIGSTOP) — answers come from PostgreSQL, never stale.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/net.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
+let redis: ChildProcess;
+let svc: TestService;
+let shopper: string;
+let admin: string;
+
+async function cacheCount(cache: string, result: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const m = new RegExp(`orders_cache_requests_total\\{cache="${cache}",result="${result}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+const call = async (method: string, path: string, token: string, body?: unknown) => {
+  const r = await fetch(`${svc.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: r.status, body: (await r.json()) as Json };
+};
+const newOrder = async () => (await call('POST', '/orders', shopper, { items: [{ product_id: 1, quantity: 1 }], shipping_address: address })).body;
+
+beforeAll(async () => {
+  // a Redis of this test's own, so it can be paused
+  const port = await freePort();
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'redis-'))], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  svc = await startTestService({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+  shopper = await svc.tokens.user(31);
+  admin = await svc.tokens.admin();
+});
+afterAll(async () => {
+  await svc.stop();
+  redis.kill('SIGKILL');
+});
+
+test('a second read of an order is a cache hit with the same body', async () => {
+  const order = await newOrder();
+  const hits = await cacheCount('order', 'hit');
+  const first = await call('GET', `/orders/${order.id}`, shopper);
+  const second = await call('GET', `/orders/${order.id}`, shopper);
+  expect(second).toEqual(first);
+  expect(await cacheCount('order', 'hit')).toBe(hits + 1);
+});
+
+test("a cached order is still refused to another shopper", async () => {
+  const order = await newOrder();
+  await call('GET', `/orders/${order.id}`, admin); // cached by the admin's read
+  expect((await call('GET', `/orders/${order.id}`, await svc.tokens.user(32))).status).toBe(404);
+});
+
+test('every write invalidates: status changes and cancellations are visible at once', async () => {
+  const order = await newOrder();
+  await call('GET', `/orders/${order.id}`, shopper);
+  await call('PUT', `/admin/orders/${order.id}/status`, admin, { status: 'confirmed' });
+  expect((await call('GET', `/orders/${order.id}`, shopper)).body.status).toBe('confirmed');
+  await call('DELETE', `/orders/${order.id}`, shopper);
+  expect((await call('GET', `/orders/${order.id}`, shopper)).body.status).toBe('cancelled');
+});
+
+test('statistics are cached and a new order invalidates them', async () => {
+  const before = (await call('GET', '/admin/orders/stats', admin)).body;
+  const hits = await cacheCount('stats', 'hit');
+  expect((await call('GET', '/admin/orders/stats', admin)).body).toEqual(before);
+  expect(await cacheCount('stats', 'hit')).toBe(hits + 1);
+  await newOrder();
+  expect((await call('GET', '/admin/orders/stats', admin)).body.total_orders).toBe(before.total_orders + 1);
+  expect((await call('GET', '/admin/stats', shopper)).status).toBe(403); // never served from the cache to a shopper
+});
+
+test('Redis stops answering: reads and writes go on from PostgreSQL, and nothing stale is served after it returns', async () => {
+  const order = await newOrder();
+  await call('GET', `/orders/${order.id}`, shopper); // cached as pending
+  redis.kill('SIGSTOP');
+  try {
+    const write = await call('PUT', `/admin/orders/${order.id}/status`, admin, { status: 'confirmed' });
+    expect(write.status).toBe(200);
+    const during = await call('GET', `/orders/${order.id}`, shopper);
+    expect(during).toMatchObject({ status: 200, body: { status: 'confirmed' } });
+    expect((await call('GET', '/admin/orders/stats', admin)).status).toBe(200);
+    expect(await cacheCount('order', 'error')).toBeGreaterThan(0);
+  } finally {
+    redis.kill('SIGCONT');
+  }
+  // the cached "pending" copy is still in Redis: the missed invalidation must be delivered first
+  const after = await call('GET', `/orders/${order.id}`, shopper);
+  expect(after.body.status).toBe('confirmed');
+  const again = await call('GET', `/orders/${order.id}`, shopper);
+  expect(again.body.status).toBe('confirmed');
+});
