@@ -1,0 +1,130 @@
+// npm run bench: measures the service against its ceilings in one run on this machine and prints
+// one table (req/s, p50/p99 latency, ratio to the ceiling). Not a test: it asserts nothing.
+// Real PostgreSQL and Redis; the service, its sidecar and the two ceilings run as processes.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startProductStandIn, startCartStandIn, issueToken } from '../services/order-service/dist/test/support/stand-ins/index.js';
+
+const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 32;
+const SECRET = randomBytes(24).toString('hex');
+const dbName = `orders_bench_${randomBytes(4).toString('hex')}`;
+const dbUrl = Object.assign(new URL(PG), { pathname: `/${dbName}` }).toString();
+const children = [];
+
+const freePort = async () => {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+};
+async function start(args, env, readyUrl) {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(readyUrl).then((r) => r.status, () => 0)) === 200) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`did not start: ${args.join(' ')}`);
+}
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+async function load(name, opts) {
+  await autocannon({ ...opts, connections: CONNECTIONS, duration: 1 }); // warm-up
+  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: DURATION });
+  const errors = r.errors + r.timeouts + (r.non2xx ?? 0);
+  return { name, rps: r.requests.average, p50: r.latency.p50, p97: r.latency.p97_5, p99: r.latency.p99, errors };
+}
+
+const admin = new pg.Client({ connectionString: PG });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const db = new pg.Client({ connectionString: dbUrl });
+try {
+  // the service and its data
+  const product = await startProductStandIn({
+    catalogue: [{ _id: 1, sku: 'SKU-1', title: 'Bench product', price: 19.99, currency: 'USD', image: '/i.jpg', stock: 1_000_000_000, isActive: true }],
+  });
+  const cart = await startCartStandIn({ secretKey: SECRET });
+  const common = { ENVIRONMENT: 'production', DATABASE_URL: dbUrl, SECRET_KEY: SECRET, PRODUCT_SERVICE_URL: product.url, CART_SERVICE_URL: cart.url, LOG_LEVEL: 'ERROR', MIGRATE_ON_START: 'true', SHUTDOWN_DELAY_SECONDS: '0', HEALTH_DETAILS: 'never', SERVICE_HOST: '127.0.0.1' };
+  const sidecarPort = await freePort();
+  const sidecar = await start(['sidecar/dist/main.js'], { ...common, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
+  const cachedPort = await freePort();
+  const cached = await start(['services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, SERVICE_PORT: String(cachedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${cachedPort}/health`);
+  const plainPort = await freePort();
+  // no cache: every read goes to PostgreSQL (REDIS_URL is mandatory in production, so development settings)
+  await start(['services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
+  // the ceilings: a bare Express "hello" and a bare pg single-row insert endpoint
+  const helloPort = await freePort();
+  await start(['-e', `const e=require('express')();e.get('/',(q,s)=>s.json({hello:'world'}));e.listen(${helloPort},'127.0.0.1')`], {}, `http://127.0.0.1:${helloPort}/`);
+  await db.connect();
+  await db.query('CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz DEFAULT now())');
+  const insertPort = await freePort();
+  await start(['-e', `const pg=require('pg');const p=new pg.Pool({connectionString:${JSON.stringify(dbUrl)},max:10});const e=require('express')();e.use(require('express').json());e.get('/',(q,s)=>s.send('ok'));e.post('/',async(q,s)=>{const r=await p.query('INSERT INTO bench_inserts(body) VALUES ($1) RETURNING id',[q.body]);s.status(201).json({id:r.rows[0].id})});e.listen(${insertPort},'127.0.0.1')`], {}, `http://127.0.0.1:${insertPort}/`);
+
+  // 10 k orders over 1 000 shoppers, spread over a year
+  const seed = async (from, to) => db.query(`INSERT INTO orders (order_number, user_id, customer_email, status, payment_status, currency, subtotal_cents, tax_cents, shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_postal_code, shipping_country, created_at, updated_at)
+      SELECT 'ORD-BENCH-' || g, 1 + g % 1000, 'u' || (g % 1000) || '@example.com', (ARRAY['pending','confirmed','processing','shipped','delivered','cancelled','refunded'])[1 + g % 7], 'pending', 'USD',
+             1000 + g % 9000, 100, 1000, 0, 2100 + g % 9000, '1 Main St', 'Springfield', '62701', 'US', now() - (g % 365) * interval '1 day' - (g % 86400) * interval '1 second', now()
+        FROM generate_series(${from}, ${to}) g;
+      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents)
+      SELECT id, 1, 'SKU-1', 'Bench product', 1, subtotal_cents, subtotal_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
+      TRUNCATE order_stats_daily;
+      INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;
+      ANALYZE;`);
+  await seed(1, 10_000);
+  const { rows: [one] } = await db.query("SELECT id FROM orders WHERE user_id = 7 LIMIT 1");
+  const user7 = issueToken(SECRET, { id: 7, email: 'u7@example.com', role: 'user' }, 60);
+  const adminToken = issueToken(SECRET, { id: 1, email: 'admin@example.com', role: 'admin' }, 60);
+  const auth = (t) => ({ authorization: `Bearer ${t}` });
+  const c = `http://127.0.0.1:${cachedPort}`;
+  const u = `http://127.0.0.1:${plainPort}`;
+  const body = JSON.stringify({ items: [{ product_id: 1, quantity: 1 }], shipping_address: { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' } });
+
+  const hello = await load('ceiling: bare Express hello', { url: `http://127.0.0.1:${helloPort}/` });
+  const insert = await load('ceiling: bare pg single-row insert', { url: `http://127.0.0.1:${insertPort}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const rows = [
+    [hello, hello],
+    [insert, insert],
+    [await load('GET /orders/{id} (cache hit)', { url: `${c}/orders/${one.id}`, headers: auth(user7) }), hello],
+    [await load('GET /orders/{id} (no cache)', { url: `${u}/orders/${one.id}`, headers: auth(user7) }), hello],
+    [await load('GET /orders (a page of 20)', { url: `${u}/orders?page=1&size=20`, headers: auth(user7) }), hello],
+    [await load('GET /health/connectivity', { url: `${c}/health/connectivity` }), hello],
+    [await load('POST /orders (stock management on)', { url: `${c}/orders`, method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }), insert],
+    [await load('GET /admin/orders/stats 10k (no cache)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello],
+    [await load('GET /admin/orders/stats 10k (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello],
+  ];
+  const t0 = Date.now();
+  await seed(10_001, 1_000_000);
+  const seedSeconds = ((Date.now() - t0) / 1000).toFixed(1);
+  await fetch(`${c}/orders`, { method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }); // invalidates the cached stats
+  await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
+  rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
+  rows.push([await load('GET /admin/orders/stats 1M (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
+  // last: 32 concurrent full scans queue up behind each other
+  rows.push([await load('GET /admin/orders/stats 1M (no cache, straight aggregate: a range with times)', { url: `${u}/admin/orders/stats?from=2000-01-01T00:00:01Z`, headers: auth(adminToken) }), hello]);
+
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`\n${CONNECTIONS} connections, ${DURATION} s per row after a 1 s warm-up, ${new Date().toISOString()}, node ${process.version}`);
+  console.log(`${pad('endpoint', 78)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p97.5', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ratio`);
+  for (const [r, ceiling] of rows) {
+    console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
+  }
+  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB`);
+  await product.close();
+  await cart.close();
+} finally {
+  for (const ch of children) ch.kill('SIGKILL');
+  await db.end().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+}
