@@ -200,3 +200,11 @@ describe('Dockerfile', () => {
     }
   });
 });
+
+test('every YAML file of the repository parses strictly (duplicate keys are errors)', () => {
+  const files = execFileSync('git', ['ls-files', '*.yaml', '*.yml'], { cwd: repo, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f && !f.includes('/templates/')); // templates are Go templates, checked by rendering
+  expect(files).toEqual(expect.arrayContaining(['skaffold.yaml', 'openapi/order-service.yaml', 'charts/order-service/values.yaml', 'manifests/order-service.yaml']));
+  for (const f of files) expect([f, parseStrict(readFileSync(join(repo, f), 'utf8')).length > 0]).toEqual([f, true]);
+});
