@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 // One jest run over the workspaces and the delivery checks; ts-jest in ESM mode
 // (run with NODE_OPTIONS=--experimental-vm-modules).
-const project = (name, dir, tsconfig = `${dir}/tsconfig.json`) => ({
+const project = (name, dir, tsconfig = `${dir}/tsconfig.json`, tests = 'test/**/*.test.ts', ignore = []) => ({
   displayName: name,
   rootDir: dir,
   testEnvironment: 'node',
@@ -13,7 +13,8 @@ const project = (name, dir, tsconfig = `${dir}/tsconfig.json`) => ({
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig, diagnostics: false }],
   },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testMatch: [`<rootDir>/${tests}`],
+  testPathIgnorePatterns: ['/node_modules/', ...ignore],
 });
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +23,9 @@ const withTests = (p) => existsSync(join(here, p.rootDir.replace('<rootDir>/', '
 
 export default {
   projects: [
-    project('order-service', '<rootDir>/services/order-service', '<rootDir>/tsconfig.json'),
+    project('order-service', '<rootDir>/services/order-service', '<rootDir>/tsconfig.json', 'test/**/*.test.ts', ['/test/resilience/']),
+    // issue 7: real processes under faults (npm run test:resilience; part of npm test and CI)
+    project('resilience', '<rootDir>/services/order-service', '<rootDir>/tsconfig.json', 'test/resilience/**/*.test.ts'),
     project('sidecar', '<rootDir>/sidecar', '<rootDir>/tsconfig.json'),
     project('delivery', '<rootDir>/charts', '<rootDir>/../services/order-service/tsconfig.json'),
   ].filter(withTests),

@@ -42,3 +42,30 @@ export function toInt(value: unknown): number {
   if (!Number.isSafeInteger(n)) throw new RangeError('integer column out of range');
   return n;
 }
+
+// What "the database is not there right now" looks like through Sequelize and pg: no connection to
+// be had (refused, timed out, pool exhausted), or the server ending ours (shutdown, restart, crash).
+const UNAVAILABLE_NAMES = /^Sequelize(Connection\w*|HostNot\w*|InvalidConnection)Error$/;
+const UNAVAILABLE_CODES = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down)
+  '53300', // too_many_connections
+  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN',
+]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|connection is closed|Connection ended/i;
+
+/** True when err (or what it wraps) says PostgreSQL cannot be reached, not that a statement failed. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
+    if (typeof name === 'string' && UNAVAILABLE_NAMES.test(name)) return true;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    const next = e as { parent?: unknown; original?: unknown; cause?: unknown };
+    e = next.parent ?? next.original ?? next.cause;
+  }
+  return false;
+}

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { DependencyUnavailable, DomainError, type FieldError } from '../domain/errors.js';
 import type { Log } from '../log.js';
+import { isDatabaseUnavailable } from '../data/database.js';
 
 export const PROBLEM_TYPE_BASE = 'https://orders.ecommerce.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -66,6 +67,10 @@ export function toProblem(err: unknown): ProblemResponse {
   }
   if (err instanceof HttpProblem) {
     return { problem: problem(err.status, err.type, err.message, err.extra), headers: { ...err.headers } };
+  }
+  if (isDatabaseUnavailable(err)) {
+    // an outage or restart of PostgreSQL: the client may retry; nothing was written (transactions roll back)
+    return toProblem(new DependencyUnavailable('postgres', 'The order database is unavailable right now; retry shortly'));
   }
   const bodyType = (err as { type?: unknown } | null)?.type;
   if (typeof bodyType === 'string' && bodyType in BODY_PARSER_PROBLEMS) {
