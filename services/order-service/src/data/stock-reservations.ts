@@ -49,6 +49,19 @@ export function createStockReservations(db: Database) {
     );
   }
 
+  /**
+   * The pending rows of these products, newest first. Called under the products' locks, where no
+   * live request can hold one: the lock is kept from the row's insert to its applied/compensated mark.
+   */
+  async function pendingFor(productIds: number[]): Promise<Reservation[]> {
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT id, reservation_id, product_id, quantity, stock_before, stock_after FROM stock_reservations
+        WHERE state = 'pending' AND product_id = ANY($ids::bigint[]) ORDER BY product_id, id DESC`,
+      { bind: { ids: productIds }, type: QueryTypes.SELECT },
+    );
+    return rows.map(toReservation);
+  }
+
   /** Pending rows older than `olderThanSeconds`: their request is over, one way or another. */
   async function stalePending(olderThanSeconds: number): Promise<Reservation[]> {
     const rows = await db.query<Record<string, unknown>>(
@@ -56,17 +69,21 @@ export function createStockReservations(db: Database) {
         WHERE state = 'pending' AND created_at < now() - make_interval(secs => $age) ORDER BY id`,
       { bind: { age: olderThanSeconds }, type: QueryTypes.SELECT },
     );
-    return rows.map((r) => ({
-      id: toInt(r.id),
-      reservationId: String(r.reservation_id),
-      productId: toInt(r.product_id),
-      quantity: Number(r.quantity),
-      stockBefore: Number(r.stock_before),
-      stockAfter: Number(r.stock_after),
-    }));
+    return rows.map(toReservation);
   }
 
-  return { record, markApplied, mark, markReservation, stalePending };
+  return { record, markApplied, mark, markReservation, pendingFor, stalePending };
+}
+
+function toReservation(r: Record<string, unknown>): Reservation {
+  return {
+    id: toInt(r.id),
+    reservationId: String(r.reservation_id),
+    productId: toInt(r.product_id),
+    quantity: Number(r.quantity),
+    stockBefore: Number(r.stock_before),
+    stockAfter: Number(r.stock_after),
+  };
 }
 
 export type StockReservations = ReturnType<typeof createStockReservations>;

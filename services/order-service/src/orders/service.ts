@@ -7,6 +7,7 @@ import type { Database } from '../data/database.js';
 import { createIdempotencyStore } from '../data/idempotency-store.js';
 import { createOrderRepository } from '../data/order-repository.js';
 import { createOutbox } from '../data/outbox.js';
+import { repairOrphanedStock } from './stock-repair.js';
 import { withProductLocks } from '../data/stock-locks.js';
 import { createStockReservations } from '../data/stock-reservations.js';
 import { Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../domain/errors.js';
@@ -148,6 +149,8 @@ export function createOrderService(deps: OrderServiceDeps) {
 
     // stock: serialised per product across replicas, checked on a fresh read under the lock
     return withProductLocks(db, lines.map((l) => l.productId), async () => {
+      // first give back what a checkout killed halfway left taken, before the stock moves on
+      await repairOrphanedStock(lines.map((l) => l.productId), { reservations, catalog: deps.catalog, log: deps.log }, ctx);
       const products = await fetchProducts(lines, ctx);
       const order = build(products);
       const changes = lines

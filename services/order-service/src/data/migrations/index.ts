@@ -6,6 +6,7 @@ import type { MigrationFn as UmzugMigrationFn } from 'umzug';
 import * as orders from './0001-orders.js';
 import * as checkoutSafety from './0002-checkout-safety.js';
 import * as dailyStats from './0003-daily-stats.js';
+import * as pendingByProduct from './0004-pending-by-product.js';
 
 export type MigrationFn = UmzugMigrationFn<QueryInterface>;
 
@@ -13,4 +14,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0001-orders', ...orders },
   { name: '0002-checkout-safety', ...checkoutSafety },
   { name: '0003-daily-stats', ...dailyStats },
+  { name: '0004-pending-by-product', ...pendingByProduct },
 ];

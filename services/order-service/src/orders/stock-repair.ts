@@ -1,0 +1,45 @@
+// Gives back the stock of checkouts that died between their stock update and their order's commit
+// (a crash, a SIGKILL, a lost connection). It runs under the products' locks, where every pending
+// reservation is an orphan (a live checkout holds the lock from its reservation to its applied or
+// compensated mark), and before any new stock write, so the product's stock still tells whether the
+// orphan's PATCH happened: stock = after → give it back; stock = before → it never happened. Rows
+// are taken newest first, so a chain of orphans on one product unwinds in reverse order.
+
+import type { StockReservations } from '../data/stock-reservations.js';
+import type { Catalog, PeerContext } from './ports.js';
+
+export interface RepairResult {
+  restored: number;
+  untouched: number;
+  review: number;
+}
+
+export async function repairOrphanedStock(
+  productIds: number[],
+  deps: { reservations: StockReservations; catalog: Catalog; log?: { warn(obj: object, msg?: string): void } },
+  ctx: PeerContext = {},
+): Promise<RepairResult> {
+  const result: RepairResult = { restored: 0, untouched: 0, review: 0 };
+  const pending = await deps.reservations.pendingFor(productIds);
+  if (pending.length === 0) return result;
+  for (const productId of new Set(pending.map((r) => r.productId))) {
+    let current = (await deps.catalog.getProduct(productId, ctx))?.stock ?? null;
+    for (const r of pending.filter((p) => p.productId === productId)) {
+      if (current === r.stockAfter) {
+        await deps.catalog.setStock(productId, r.stockBefore, ctx);
+        await deps.reservations.mark(r.id, 'compensated');
+        current = r.stockBefore;
+        result.restored += 1;
+      } else if (current === r.stockBefore) {
+        await deps.reservations.mark(r.id, 'compensated'); // the PATCH never happened
+        result.untouched += 1;
+      } else {
+        // the stock moved outside this service (a restock in the product service?): a person decides
+        await deps.reservations.mark(r.id, 'needs_review');
+        result.review += 1;
+      }
+    }
+  }
+  deps.log?.warn({ ...result }, 'stock repaired after an interrupted checkout');
+  return result;
+}
