@@ -8,6 +8,6 @@ npm run --silent typecheck
 npm run --silent build
 mkdir -p reports
 rc=0
-NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile=reports/jest.json "$@" || rc=$?
+NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile=reports/jest.json --forceExit "$@" || rc=$?
 node scripts/jest-summary.js reports/jest.json
 exit $rc

@@ -2,7 +2,9 @@
 // patch on pods/{name}/status (with the pod's UID as precondition) only when the status or reason
 // changes, and a Kubernetes Event on each transition. Never writes `Ready` itself.
 
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+// @kubernetes/client-node costs ~75 MB of RSS to load (every model and auth provider): it is loaded
+// only when the condition is on, i.e. in a cluster.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { SidecarMetrics } from './metrics.js';
 
 export interface ConditionState {
@@ -22,16 +24,17 @@ interface Log {
 }
 
 /** Outside a cluster (no in-cluster service host, no KUBECONFIG, no pod identity): off, said once. */
-export function createPodCondition(
+export async function createPodCondition(
   options: { conditionType: string; podName: string | null; namespace: string | null; podUid: string | null; kubeConfig?: KubeConfig },
   deps: { metrics: SidecarMetrics; log: Log; env?: NodeJS.ProcessEnv },
-): PodCondition {
+): Promise<PodCondition> {
   const env = deps.env ?? process.env;
   const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST) || Boolean(env.KUBECONFIG) || Boolean(options.kubeConfig);
   if (!inCluster || !options.podName || !options.namespace) {
     deps.log.info({ condition: options.conditionType }, 'not in a cluster (or no POD_NAME/POD_NAMESPACE): pod condition updates are off');
     return { sync: async () => undefined };
   }
+  const { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
   const kc = options.kubeConfig ?? new KubeConfig();
   if (!options.kubeConfig) {
     if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kc.loadFromCluster();

@@ -15,7 +15,7 @@ export async function startSidecar(config: SidecarConfig, overrides: { probe?: P
   const log = pino({ level: config.logLevel, base: { service: 'health-sidecar', version: config.version }, messageKey: 'message' });
   const metrics = createSidecarMetrics(config.version);
   let version = 0;
-  const condition = createPodCondition({ ...config.kube, kubeConfig: overrides.kube }, { metrics, log, env: overrides.env });
+  const condition = await createPodCondition({ ...config.kube, kubeConfig: overrides.kube }, { metrics, log, env: overrides.env });
   const scheduler = createScheduler(config, {
     metrics,
     log,
