@@ -75,6 +75,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
         user_id: req.actor?.userId,
       };
       if (res.statusCode >= 500) log.warn(fields, 'request answered');
+      // refused credentials and roles are security events: on record at the default WARNING level too
+      else if (res.statusCode === 401 || res.statusCode === 403) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
       else log.info(fields, 'request answered');
     });
     next();

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app.js';
+import { answerClientError } from './http/client-error.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
 import { DependencyUnavailable } from './domain/errors.js';
 import { createLogger, type Log } from './log.js';
@@ -144,6 +145,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     });
 
     const server = app.listen(config.servicePort, config.serviceHost);
+    server.on('clientError', answerClientError);
     await once(server, 'listening');
     // keep-alive longer than the gateway's (nginx: 60 s) so it never reuses a socket we just closed
     server.keepAliveTimeout = 65_000;

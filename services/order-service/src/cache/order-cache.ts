@@ -4,7 +4,7 @@
 // not be sent while Redis was away are sent as soon as it is back.
 
 import type { Redis } from 'ioredis';
-import { NotFound } from '../domain/errors.js';
+import { notYourOrder } from '../domain/errors.js';
 import type { OrderUseCases } from '../http/order-handlers.js';
 import type { Actor } from '../orders/ports.js';
 
@@ -71,7 +71,7 @@ export function withOrderCache(uc: OrderUseCases, redis: Redis, options: OrderCa
         (v) => redis.set(orderKey(orderId), JSON.stringify(v), 'EX', ttl),
       );
       // a cached order is still someone's: the owner check happens on every read
-      if (actor.role !== 'admin' && order.user_id !== actor.userId) throw new NotFound();
+      if (actor.role !== 'admin' && order.user_id !== actor.userId) throw notYourOrder(orderId);
       return order;
     },
 

@@ -36,9 +36,20 @@ export class Forbidden extends DomainError {
 }
 
 export class NotFound extends DomainError {
-  constructor(detail = 'Order not found') {
+  /**
+   * Set when the order exists but belongs to someone else: the caller sees the same 404 as for a
+   * missing order, the log gets a warning with these facts (never the response).
+   */
+  readonly audit: Record<string, unknown> | undefined;
+  constructor(detail = 'Order not found', audit?: Record<string, unknown>) {
     super('not-found', 404, detail);
+    this.audit = audit;
   }
+}
+
+/** The 404 for an order that exists but is not the caller's (logged as a refused access). */
+export function notYourOrder(orderId: number): NotFound {
+  return new NotFound(undefined, { refusal: 'not_owner', order_id: orderId });
 }
 
 export class Conflict extends DomainError {

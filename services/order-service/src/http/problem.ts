@@ -2,7 +2,7 @@
 // errors, authentication failures and everything unknown (500 with a request id, no internals).
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { DependencyUnavailable, DomainError, type FieldError } from '../domain/errors.js';
+import { DependencyUnavailable, DomainError, NotFound, type FieldError } from '../domain/errors.js';
 import type { Log } from '../log.js';
 import { isDatabaseUnavailable } from '../data/database.js';
 
@@ -95,6 +95,9 @@ export function problemErrorHandler(log: Log): ErrorRequestHandler {
     const response = toProblem(err);
     if (response.problem.status >= 500) {
       log.error({ err, request_id: req.requestId, method: req.method, route: req.routeTemplate }, 'request failed');
+    } else if (err instanceof NotFound && err.audit) {
+      // someone asked for an order that is not theirs: the same 404 as a missing one, but on record
+      log.warn({ request_id: req.requestId, method: req.method, route: req.routeTemplate, user_id: req.actor?.userId, ...err.audit }, 'access refused');
     }
     if (res.headersSent) {
       res.destroy();

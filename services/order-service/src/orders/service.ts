@@ -10,7 +10,16 @@ import { createOutbox } from '../data/outbox.js';
 import { repairOrphanedStock } from './stock-repair.js';
 import { withProductLocks } from '../data/stock-locks.js';
 import { createStockReservations } from '../data/stock-reservations.js';
-import { Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../domain/errors.js';
+import {
+  Conflict,
+  Forbidden,
+  InvalidTransition,
+  NotFound,
+  notYourOrder,
+  PreconditionFailed,
+  Unprocessable,
+  ValidationFailed,
+} from '../domain/errors.js';
 import {
   canTransition,
   paidOnlySources,
@@ -266,7 +275,8 @@ export function createOrderService(deps: OrderServiceDeps) {
   async function getOrder(actor: Actor, id: number): Promise<OrderRecord> {
     const order = await repo.findById(id);
     // someone else's order does not exist for this caller: 404, not 403
-    if (!order || (actor.role !== 'admin' && order.userId !== actor.userId)) throw new NotFound();
+    if (!order) throw new NotFound();
+    if (actor.role !== 'admin' && order.userId !== actor.userId) throw notYourOrder(id);
     return order;
   }
 
@@ -323,7 +333,8 @@ export function createOrderService(deps: OrderServiceDeps) {
   /** The reason a conditional change matched no row, read after the fact. */
   async function whyNot(actor: Actor, id: number, to: OrderStatus, expectedVersion: number | undefined, t: Transaction) {
     const current = await repo.findById(id, t);
-    if (!current || (actor.role !== 'admin' && current.userId !== actor.userId)) return new NotFound();
+    if (!current) return new NotFound();
+    if (actor.role !== 'admin' && current.userId !== actor.userId) return notYourOrder(id);
     if (expectedVersion !== undefined && current.version !== expectedVersion) return new PreconditionFailed();
     if (actor.role !== 'admin' && to === 'cancelled' && canTransition(current.status, to, current.paymentStatus)) {
       return new Conflict(`Only pending or confirmed orders can be cancelled; this order is '${current.status}'`, {

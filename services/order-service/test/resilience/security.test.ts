@@ -68,7 +68,20 @@ async function expectLogged(res: Answer, userId?: number): Promise<LogLine> {
     50,
   );
   if (userId !== undefined) expect(line!.user_id).toBe(userId);
+  // refused credentials and roles are warnings, so they are on record at the default log level too
+  if (res.status === 401 || res.status === 403) expect({ level: line!.level, message: line!.message }).toEqual({ level: 'warn', message: 'request refused' });
   return line!;
+}
+
+/** The warning the service writes when a caller asks for an order that is someone else's (a 404 to them). */
+async function expectAccessRefused(res: Answer, userId: number, orderId: number): Promise<void> {
+  const line = await until<LogLine | undefined>(
+    () => stack.logLines().find((l) => l.request_id === res.requestId && l.message === 'access refused'),
+    5000,
+    `an 'access refused' warning for ${res.requestId}`,
+    50,
+  );
+  expect({ level: line!.level, user_id: line!.user_id, order_id: line!.order_id, refusal: line!.refusal }).toEqual({ level: 'warn', user_id: userId, order_id: orderId, refusal: 'not_owner' });
 }
 
 /** Runs the attempts and checks that nothing was written: database rows and product stock. */
@@ -236,6 +249,9 @@ describe("one shopper and another's order", () => {
       expect({ type: a.type, title: a.title, detail: a.detail }).toEqual({ type: b.type, title: b.title, detail: b.detail });
       expect(theirs.text).not.toContain('alice');
       await expectLogged(theirs, SHOPPER_B);
+      await expectAccessRefused(theirs, SHOPPER_B, aliceOrder);
+      await expectLogged(nobodys, SHOPPER_B);
+      expect(stack.logLines().filter((l) => l.request_id === nobodys.requestId && l.message === 'access refused')).toEqual([]);
     }
     // the owner does see it
     expect((await call('GET', `/orders/${aliceOrder}`, { token: alice })).status).toBe(200);
@@ -249,6 +265,7 @@ describe("one shopper and another's order", () => {
           const res = await call('DELETE', `${prefix}/${aliceOrder}`, { token: bob, headers });
           expectProblem(res, 404);
           await expectLogged(res, SHOPPER_B);
+          await expectAccessRefused(res, SHOPPER_B, aliceOrder);
         }
       }
     });
@@ -510,7 +527,12 @@ describe('header injection (raw socket, since fetch refuses CR/LF)', () => {
         if (echoed !== undefined) expect(echoed).toMatch(SANE_REQUEST_ID);
         // a request smuggled behind the first is a request of its own: without a token, 401
         if (injected[0]!.includes('GET /admin/orders')) expect(res.raw).toMatch(/^HTTP\/1\.1 200[\s\S]*HTTP\/1\.1 401 /);
-        else expect(res.status).toBe(400); // Node's parser refuses bare CR, bare LF, obs-fold and NUL before the app
+        else {
+          // Node's parser refuses bare CR, bare LF, obs-fold and NUL before the app; still a problem
+          expect(res.status).toBe(400);
+          expect(res.headers['content-type']).toBe('application/problem+json');
+          expect(JSON.parse(res.body)).toMatchObject({ status: 400, type: expect.stringContaining('/malformed-request') });
+        }
       }
       // a key with CR/LF on a write that would otherwise succeed
       const body = JSON.stringify({ items: [{ product_id: 3, quantity: 1 }], shipping_address: address });
@@ -533,7 +555,8 @@ describe('header injection (raw socket, since fetch refuses CR/LF)', () => {
       expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
     }
     const tooBig = await send(['GET /health HTTP/1.1', 'Host: x', `X-Request-ID: ${'y'.repeat(20_000)}`, 'Connection: close']);
-    expect(tooBig.status).toBe(431); // Node's own header limit, before the app
+    expect(tooBig.status).toBe(431); // Node's own header limit, before the app: still a problem
+    expect(tooBig.headers['content-type']).toBe('application/problem+json');
     expect((await call('GET', '/health')).status).toBe(200);
   });
 
