@@ -1,6 +1,7 @@
 // Bearer tokens of the user service (CONTRACTS.md §2): express-jwt verifies the signature (HS256 only)
 // on every request without failing it; the OpenAPI security handler then decides, per operation,
 // whether a verified identity is required. Every failure is a 401 with WWW-Authenticate, never a 500.
+import { createSecretKey } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { expressjwt } from 'express-jwt';
 import type { Actor } from '../orders/ports.js';
@@ -20,7 +21,9 @@ interface Claims {
 /** Verifies a presented bearer token and leaves the claims on req.auth, or the failure on req.tokenFailure. */
 export function readBearerToken(settings: TokenSettings): RequestHandler {
   const verify = expressjwt({
-    secret: settings.secretKey,
+    // a KeyObject made once: given a string, jsonwebtoken first tries to parse it as a PEM public key
+    // (an exception per request) and then builds a secret key, on every verification
+    secret: createSecretKey(Buffer.from(settings.secretKey, 'utf8')),
     algorithms: [settings.algorithm],
     credentialsRequired: false,
     requestProperty: 'auth',

@@ -197,7 +197,8 @@ export function createOrderService(deps: OrderServiceDeps) {
     // an order-number collision (1 in 31^8 a day) is retried with a fresh number
     for (let attempt = 1; ; attempt++) {
       try {
-        const id = await db.transaction(async (t) => {
+        // the order as it was committed: read back inside the transaction, not once more after it
+        const created = await db.transaction(async (t) => {
           const now = clock();
           const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
           const created = (await repo.findById(orderId, t))!;
@@ -215,10 +216,10 @@ export function createOrderService(deps: OrderServiceDeps) {
           if (opts.ctx.idempotencyKey !== undefined) {
             await idempotency.complete(actor.userId, opts.ctx.idempotencyKey, { status: 201, body: toOrderJson(created), orderId }, t);
           }
-          return orderId;
+          return created;
         });
-        deps.log?.info({ order_id: id, user_id: actor.userId }, 'order created');
-        return (await repo.findById(id))!;
+        deps.log?.info({ order_id: created.id, user_id: actor.userId }, 'order created');
+        return created;
       } catch (err) {
         if (attempt < 3 && err instanceof UniqueConstraintError && 'order_number' in (err.fields ?? {})) continue;
         throw err;
