@@ -51,7 +51,7 @@ const db = new pg.Client({ connectionString: dbUrl });
 try {
   // the service and its data
   const product = await startProductStandIn({
-    catalogue: [{ _id: 1, sku: 'SKU-1', title: 'Bench product', price: 19.99, currency: 'USD', image: '/i.jpg', stock: 1_000_000_000, isActive: true }],
+    catalogue: [1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({ _id: id, sku: `SKU-${id}`, title: `Bench product ${id}`, price: 19.99, currency: 'USD', image: '/i.jpg', stock: 1_000_000_000, isActive: true })),
   });
   const cart = await startCartStandIn({ secretKey: SECRET });
   const common = { ENVIRONMENT: 'production', DATABASE_URL: dbUrl, SECRET_KEY: SECRET, PRODUCT_SERVICE_URL: product.url, CART_SERVICE_URL: cart.url, LOG_LEVEL: 'ERROR', MIGRATE_ON_START: 'true', SHUTDOWN_DELAY_SECONDS: '0', HEALTH_DETAILS: 'never', SERVICE_HOST: '127.0.0.1' };
@@ -59,6 +59,9 @@ try {
   const sidecar = await start(['sidecar/dist/main.js'], { ...common, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
   const cachedPort = await freePort();
   const cached = await start(['services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, SERVICE_PORT: String(cachedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${cachedPort}/health`);
+  // the product service owns stock (STOCK_MANAGEMENT=false): no per-product lock, no stock write
+  const noStockPort = await freePort();
+  await start(['services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', STOCK_MANAGEMENT: 'false', SERVICE_PORT: String(noStockPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${noStockPort}/health`);
   const plainPort = await freePort();
   // no cache: every read goes to PostgreSQL (REDIS_URL is mandatory in production, so development settings)
   await start(['services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
@@ -88,6 +91,7 @@ try {
   const c = `http://127.0.0.1:${cachedPort}`;
   const u = `http://127.0.0.1:${plainPort}`;
   const body = JSON.stringify({ items: [{ product_id: 1, quantity: 1 }], shipping_address: { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' } });
+  const bodies = [1, 2, 3, 4, 5, 6, 7, 8].map((id) => JSON.stringify({ items: [{ product_id: id, quantity: 1 }], shipping_address: { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' } }));
 
   const hello = await load('ceiling: bare Express hello', { url: `http://127.0.0.1:${helloPort}/` });
   const insert = await load('ceiling: bare pg single-row insert', { url: `http://127.0.0.1:${insertPort}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -98,7 +102,9 @@ try {
     [await load('GET /orders/{id} (no cache)', { url: `${u}/orders/${one.id}`, headers: auth(user7) }), hello],
     [await load('GET /orders (a page of 20)', { url: `${u}/orders?page=1&size=20`, headers: auth(user7) }), hello],
     [await load('GET /health/connectivity', { url: `${c}/health/connectivity` }), hello],
-    [await load('POST /orders (stock management on)', { url: `${c}/orders`, method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }), insert],
+    [await load('POST /orders (stock management on, all orders for one product)', { url: `${c}/orders`, method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }), insert],
+    [await load('POST /orders (stock management on, 8 products in turn)', { url: `${c}/orders`, headers: { ...auth(user7), 'content-type': 'application/json' }, requests: bodies.map((b) => ({ method: 'POST', body: b })) }), insert],
+    [await load('POST /orders (STOCK_MANAGEMENT=false)', { url: `http://127.0.0.1:${noStockPort}/orders`, method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }), insert],
     [await load('GET /admin/orders/stats 10k (no cache)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello],
     [await load('GET /admin/orders/stats 10k (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello],
   ];
@@ -118,7 +124,7 @@ try {
   for (const [r, ceiling] of rows) {
     console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
   }
-  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB`);
+  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded)`);
   await product.close();
   await cart.close();
 } finally {
