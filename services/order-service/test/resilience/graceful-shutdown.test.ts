@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
+import { deleteStream } from '../support/service.js';
 import { startStandIns, type StandIns } from '../support/stand-ins/index.js';
 import { createTokens } from '../support/tokens.js';
 import { freePort } from '../support/net.js';
@@ -22,6 +23,7 @@ let peers: StandIns;
 let sidecar: SidecarProcess;
 let proxy: Proxy;
 let env: Record<string, string>;
+let stream: string | undefined;
 const processes: ServiceProcess[] = [];
 const viaProxy = createClient(() => proxy.url, transcript);
 
@@ -37,7 +39,7 @@ beforeAll(async () => {
     SEARCH_SERVICE_URL: peers.search.url,
   };
   sidecar = await spawnSidecar(await freePort(), deps, transcript);
-  const stream = `orders.events.resil.${db.name}`;
+  stream = `orders.events.resil.${db.name}`;
   env = { ...deps, SIDECAR_URL: sidecar.url, MIGRATE_ON_START: 'true', EVENTS_STREAM: stream, CACHE_PREFIX: `${stream}:cache` };
   proxy = await startProxy();
 });
@@ -48,6 +50,7 @@ afterAll(async () => {
   await sidecar?.stop();
   await peers?.close();
   await db?.drop();
+  if (stream) await deleteStream(stream);
 });
 
 async function replica(extra: Record<string, string> = {}): Promise<ServiceProcess> {
