@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import { startProductStandIn, startCartStandIn, issueToken } from '../services/order-service/dist/test/support/stand-ins/index.js';
 
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -133,4 +134,13 @@ try {
   await new Promise((r) => setTimeout(r, 300));
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.end();
+  // the run's cache, events stream and dedupe keys in the shared Redis
+  const redis = new Redis(REDIS);
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${dbName}:*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  redis.disconnect();
 }
