@@ -1,7 +1,6 @@
-// The Sequelize instance over pg: pool sized for the pod, TLS when the URL asks for it, no SQL in logs.
+// The Sequelize instance over pg (its pool, transactions and bound queries; the SQL is our own): pool sized for the pod, TLS when the URL asks for it, no SQL in logs.
 
 import { Sequelize } from 'sequelize';
-import { defineModels, type Models } from './models.js';
 
 export interface DatabaseOptions {
   /** postgresql:// or postgres:// (config.ts normalises the old postgresql+asyncpg:// form) */
@@ -12,7 +11,7 @@ export interface DatabaseOptions {
   log?: { debug(obj: object, msg?: string): void };
 }
 
-export type Database = Sequelize & { models: Models };
+export type Database = Sequelize;
 
 export function createDatabase(options: DatabaseOptions): Database {
   const url = new URL(options.url);
@@ -31,8 +30,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       ...(tls ? { ssl: { rejectUnauthorized: sslmode !== 'no-verify' } } : {}),
     },
     define: { underscored: true, timestamps: false, freezeTableName: true },
-  }) as Database;
-  defineModels(sequelize);
+  });
   return sequelize;
 }
 

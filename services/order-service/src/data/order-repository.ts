@@ -6,7 +6,7 @@ import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
 import type { Address, OrderRecord, OrderStats, OrderSummaryRecord, StatusChangeRecord } from '../orders/records.js';
 import { toInt, type Database } from './database.js';
-import type { OrderItemModel, OrderModel, OrderStatusHistoryModel } from './models.js';
+import type { OrderItemRow, OrderRow, OrderStatusHistoryRow } from './rows.js';
 
 export interface NewOrder {
   orderNumber: string;
@@ -53,7 +53,7 @@ const date = (v: unknown): Date | null => (v == null ? null : v instanceof Date 
 
 export function createOrderRepository(db: Database) {
 
-  function toRecord(row: OrderModel, items: OrderItemModel[], history: OrderStatusHistoryModel[]): OrderRecord {
+  function toRecord(row: OrderRow, items: OrderItemRow[], history: OrderStatusHistoryRow[]): OrderRecord {
     return {
       id: toInt(row.id),
       orderNumber: row.order_number,
@@ -113,7 +113,7 @@ export function createOrderRepository(db: Database) {
   // One round trip per read and per insert: Sequelize's model methods cost more CPU per statement
   // than the statements cost PostgreSQL, and an order is read or written on every checkout.
   async function findById(id: number, transaction?: Transaction): Promise<OrderRecord | null> {
-    const rows = await db.query<OrderModel & { items: OrderItemModel[]; history: OrderStatusHistoryModel[] }>(
+    const rows = await db.query<OrderRow & { items: OrderItemRow[]; history: OrderStatusHistoryRow[] }>(
       `SELECT o.*,
               coalesce((SELECT json_agg(i ORDER BY i.id) FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
               coalesce((SELECT json_agg(h ORDER BY h.id) FROM order_status_history h WHERE h.order_id = o.id), '[]') AS history
