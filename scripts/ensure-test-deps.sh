@@ -39,7 +39,11 @@ fi
 command -v promtool >/dev/null || { echo "ensure-test-deps: installing promtool"; apt_install prometheus; }
 
 # Go and sprig for helm-render (its build.sh installs them too; done here so the tests start fast)
-if [ -x ../shared/tools/helm-render/build.sh ]; then
-  ../shared/tools/helm-render/build.sh >/dev/null
-fi
+# (the workplace's shared tools sit beside the checkout; SHARED_TOOLS_DIR or /work/shared/tools otherwise)
+for tools in "${SHARED_TOOLS_DIR:-}" ../shared/tools /work/shared/tools; do
+  if [ -n "$tools" ] && [ -x "$tools/helm-render/build.sh" ]; then
+    "$tools/helm-render/build.sh" >/dev/null
+    break
+  fi
+done
 echo "ensure-test-deps: PostgreSQL, Redis and promtool ready"

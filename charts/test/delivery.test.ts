@@ -37,8 +37,18 @@ const COMBINATIONS: Record<string, string[]> = {
   'chart-made Secret (development)': ['-f', join(repo, 'charts/test/values/created-secret.yaml')],
 };
 
+/** The workplace's helm-render: beside the checkout (../shared/tools), or where SHARED_TOOLS_DIR says, or /work/shared/tools. */
+function helmRenderBuildScript(): string {
+  const candidates = [process.env.SHARED_TOOLS_DIR, join(repo, '../shared/tools'), '/work/shared/tools']
+    .filter((d): d is string => !!d)
+    .map((d) => join(d, 'helm-render/build.sh'));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`helm-render not found (looked for ${candidates.join(', ')}); set SHARED_TOOLS_DIR`);
+  return found;
+}
+
 beforeAll(() => {
-  helmRender = execFileSync(join(repo, '../shared/tools/helm-render/build.sh'), { encoding: 'utf8' }).trim().split('\n').pop()!;
+  helmRender = execFileSync(helmRenderBuildScript(), { encoding: 'utf8' }).trim().split('\n').pop()!;
 }, 120_000);
 
 async function validateWithSchemas(o: K8sObject): Promise<void> {
