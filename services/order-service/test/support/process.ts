@@ -17,9 +17,9 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
-export async function startServiceProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
+export async function startServiceProcess(env: Record<string, string>, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<ServiceProcess> {
   if (!existsSync(entry)) throw new Error(`build the service first (npm run build): ${entry} is missing`);
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { PATH: process.env.PATH ?? '', SERVICE_HOST: '127.0.0.1', SERVICE_PORT: '0', LOG_LEVEL: 'INFO', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

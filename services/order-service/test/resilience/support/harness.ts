@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { WebSocket } from 'ws';
+import { once } from 'node:events';
 import { TEST_DATABASE_URL } from '../../support/db.js';
 import { startServiceProcess, type ServiceProcess } from '../../support/process.js';
 
@@ -107,8 +109,8 @@ export async function createPasswordDatabase(): Promise<PasswordDatabase> {
 }
 
 /** The built service as a process with the canary SECRET_KEY; its output joins the transcript. */
-export async function spawnService(env: Record<string, string>, transcript: Transcript, label = 'service'): Promise<ServiceProcess> {
-  const proc = await startServiceProcess({ ENVIRONMENT: 'test', SECRET_KEY: CANARY.secretKey, SHUTDOWN_DELAY_SECONDS: '0', ...env });
+export async function spawnService(env: Record<string, string>, transcript: Transcript, label = 'service', nodeArgs: string[] = []): Promise<ServiceProcess> {
+  const proc = await startServiceProcess({ ENVIRONMENT: 'test', SECRET_KEY: CANARY.secretKey, SHUTDOWN_DELAY_SECONDS: '0', ...env }, 20_000, nodeArgs);
   transcript.follow(`${label} output (pid ${proc.child.pid})`, () => proc.output());
   return proc;
 }
@@ -156,6 +158,26 @@ export async function spawnSidecar(port: number, env: Record<string, string>, tr
       await exited;
     },
   };
+}
+
+/**
+ * A full garbage collection in a process started with --inspect=127.0.0.1:0 (its output names the
+ * inspector's WebSocket), through the DevTools protocol: what is left afterwards is live memory.
+ */
+export async function collectGarbage(output: () => string): Promise<void> {
+  const url = /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1];
+  if (!url) throw new Error('the process has no inspector (start it with --inspect=127.0.0.1:0)');
+  const socket = new WebSocket(url);
+  try {
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    for (;;) {
+      const [data] = (await once(socket, 'message')) as [Buffer];
+      if ((JSON.parse(data.toString()) as { id?: number }).id === 1) return;
+    }
+  } finally {
+    socket.close();
+  }
 }
 
 /** Resident set size of a process in MB (Linux). */
