@@ -1,6 +1,7 @@
 // The whole service for a test file: a fresh PostgreSQL database (migrated by the service on start),
 // the peer stand-ins over real sockets, startService on port 0, and jose-signed tokens.
 // stop() drops the database and closes everything it started.
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { OpenAPIBackend } from 'openapi-backend';
@@ -48,7 +49,8 @@ export async function deleteStream(stream: string): Promise<void> {
   }
 }
 
-export const TEST_SECRET_KEY = 'test-secret-key-for-the-order-service-0123456789';
+/** made per test process: tokens, stand-ins and the service under test share it */
+export const TEST_SECRET_KEY = `test-${randomBytes(24).toString('hex')}`;
 
 export async function startTestService(options: { env?: Record<string, string> } = {}): Promise<TestService> {
   const database = await createTestDatabase({ migrate: false, poolMax: 1 });

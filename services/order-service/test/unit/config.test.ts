@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, describeConfig, loadConfig, maskUrl, normaliseDatabaseUrl } from '../../src/config.js';
 
 const PRODUCTION = {
@@ -178,9 +179,10 @@ describe('masking', () => {
   });
 
   it('describeConfig shows URLs masked and never the secret key or a password', () => {
-    const config = loadConfig({ ...PRODUCTION, SECRET_KEY: 'recognisable-secret-key-0123456789abcdef' });
+    const secretKey = `recognisable-${randomBytes(16).toString('hex')}`;
+    const config = loadConfig({ ...PRODUCTION, SECRET_KEY: secretKey });
     const text = JSON.stringify(describeConfig(config));
-    expect(text).not.toContain('recognisable-secret-key');
+    expect(text).not.toContain(secretKey);
     expect(text).not.toContain('db-password-123');
     expect(text).not.toContain('redis-password-456');
     expect(describeConfig(config).database_url).toBe(
