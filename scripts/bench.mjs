@@ -38,9 +38,9 @@ async function start(args, env, readyUrl) {
 }
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
-async function load(name, opts) {
-  await autocannon({ ...opts, connections: CONNECTIONS, duration: 1 }); // warm-up
-  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: DURATION });
+async function load(name, opts, connections = CONNECTIONS) {
+  await autocannon({ ...opts, connections, duration: 1 }); // warm-up
+  const r = await autocannon({ ...opts, connections, duration: DURATION });
   const errors = r.errors + r.timeouts + (r.non2xx ?? 0);
   return { name, rps: r.requests.average, p50: r.latency.p50, p97: r.latency.p97_5, p99: r.latency.p99, errors };
 }
@@ -116,11 +116,14 @@ try {
   await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
   rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
   rows.push([await load('GET /admin/orders/stats 1M (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
+  // the same two with one connection: the latency of one request, without queueing behind 31 others
+  rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up), 1 connection', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
+  rows.push([await load('GET /admin/orders/stats 1M (cached), 1 connection', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
   // last: 32 concurrent full scans queue up behind each other
   rows.push([await load('GET /admin/orders/stats 1M (no cache, straight aggregate: a range with times)', { url: `${u}/admin/orders/stats?from=2000-01-01T00:00:01Z`, headers: auth(adminToken) }), hello]);
 
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`\n${CONNECTIONS} connections, ${DURATION} s per row after a 1 s warm-up, ${new Date().toISOString()}, node ${process.version}`);
+  console.log(`\n${CONNECTIONS} connections (unless a row says otherwise), ${DURATION} s per row after a 1 s warm-up, ${new Date().toISOString()}, node ${process.version}`);
   console.log(`${pad('endpoint', 78)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p97.5', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ratio`);
   for (const [r, ceiling] of rows) {
     console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
