@@ -33,10 +33,7 @@ beforeAll(async () => {
   const deps = {
     DATABASE_URL: db.url,
     REDIS_URL: 'redis://127.0.0.1:6379',
-    USER_SERVICE_URL: peers.user.url,
-    CART_SERVICE_URL: peers.cart.url,
-    PRODUCT_SERVICE_URL: peers.product.url,
-    SEARCH_SERVICE_URL: peers.search.url,
+    ...peers.env,
   };
   sidecar = await spawnSidecar(await freePort(), deps, transcript);
   stream = `orders.events.resil.${db.name}`;

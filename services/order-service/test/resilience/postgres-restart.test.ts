@@ -36,10 +36,7 @@ beforeAll(async () => {
   const sidecarPort = await freePort();
   const deps = {
     DATABASE_URL: cluster.url,
-    USER_SERVICE_URL: peers.user.url,
-    CART_SERVICE_URL: peers.cart.url,
-    PRODUCT_SERVICE_URL: peers.product.url,
-    SEARCH_SERVICE_URL: peers.search.url,
+    ...peers.env,
   };
   sidecar = await spawnSidecar(sidecarPort, { ...deps, CRITICAL_FAILURE_THRESHOLD: '1', CRITICAL_RECOVERY_THRESHOLD: '1' }, transcript);
   service = await spawnService(

@@ -60,10 +60,7 @@ beforeAll(async () => {
   const deps = {
     DATABASE_URL: db.url,
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    USER_SERVICE_URL: peers.user.url,
-    CART_SERVICE_URL: peers.cart.url,
-    PRODUCT_SERVICE_URL: peers.product.url,
-    SEARCH_SERVICE_URL: peers.search.url,
+    ...peers.env,
   };
   const sidecarPort = await freePort();
   sidecar = await spawnSidecar(sidecarPort, deps, transcript);

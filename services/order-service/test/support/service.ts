@@ -130,12 +130,7 @@ async function startPeerStandIns(): Promise<PeerStandIns> {
   const peers = await startStandIns({ secretKey: TEST_SECRET_KEY });
   const active = [...peers.product.products.values()].filter((p) => p.isActive && p.stock >= 10);
   return {
-    env: {
-      USER_SERVICE_URL: peers.user.url,
-      CART_SERVICE_URL: peers.cart.url,
-      PRODUCT_SERVICE_URL: peers.product.url,
-      SEARCH_SERVICE_URL: peers.search.url,
-    },
+    env: peers.env,
     catalog: {
       productIds: active.map((p) => p._id),
       priceOf: (id) => {

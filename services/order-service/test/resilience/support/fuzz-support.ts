@@ -74,12 +74,7 @@ export async function startStack(options: { sidecar?: boolean; env?: Record<stri
   };
   try {
     peers = await startStandIns({ secretKey: CANARY.secretKey });
-    const peerEnv = {
-      USER_SERVICE_URL: peers.user.url,
-      CART_SERVICE_URL: peers.cart.url,
-      PRODUCT_SERVICE_URL: peers.product.url,
-      SEARCH_SERVICE_URL: peers.search.url,
-    };
+    const peerEnv = peers.env;
     const env: Record<string, string> = {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',

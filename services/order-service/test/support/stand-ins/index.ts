@@ -17,6 +17,8 @@ export interface StandIns {
   cart: CartStandIn;
   user: StandIn;
   search: StandIn;
+  /** the service's and the sidecar's environment for these four (USER_SERVICE_URL …) */
+  env: Record<'USER_SERVICE_URL' | 'CART_SERVICE_URL' | 'PRODUCT_SERVICE_URL' | 'SEARCH_SERVICE_URL', string>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startStandIns(opts: {
     cart,
     user,
     search,
+    env: { USER_SERVICE_URL: user.url, CART_SERVICE_URL: cart.url, PRODUCT_SERVICE_URL: product.url, SEARCH_SERVICE_URL: search.url },
     close: async () => {
       await Promise.all([product.close(), cart.close(), user.close(), search.close()]);
     },
