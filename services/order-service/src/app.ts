@@ -6,7 +6,7 @@ import { describeConfig, type Config } from './config.js';
 import { createHealthHandlers } from './health/handlers.js';
 import { createHealthReader } from './health/reader.js';
 import type { Log } from './log.js';
-import { createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
+import { anonymousProbes, createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
 import { readBearerToken } from './http/auth.js';
 import { jsonBody } from './http/body.js';
 import { corsPolicy } from './http/cors.js';
@@ -63,24 +63,32 @@ export async function createApp(deps: AppDeps): Promise<App> {
     next();
   });
   app.use(measureRequests(metrics));
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const fields = {
-        request_id: req.requestId,
-        method: req.method,
-        route: req.routeTemplate ?? 'unmatched',
-        status: res.statusCode,
-        duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-        user_id: req.actor?.userId,
-      };
-      if (res.statusCode >= 500) log.warn(fields, 'request answered');
-      // refused credentials and roles are security events: on record at the default WARNING level too
-      else if (res.statusCode === 401 || res.statusCode === 403) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
-      else log.info(fields, 'request answered');
+  // the access log: a line per request at INFO, refusals and failures at WARNING; nothing to listen
+  // for when the level prints neither (LOG_LEVEL=ERROR)
+  const logAnswers = log.isLevelEnabled('info');
+  if (log.isLevelEnabled('warn')) {
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const refused = res.statusCode === 401 || res.statusCode === 403;
+        if (!logAnswers && !refused && res.statusCode < 500) return;
+        const fields = {
+          request_id: req.requestId,
+          method: req.method,
+          route: req.routeTemplate ?? 'unmatched',
+          status: res.statusCode,
+          duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          user_id: req.actor?.userId,
+        };
+        if (res.statusCode >= 500) log.warn(fields, 'request answered');
+        // refused credentials and roles are security events: on record at the default WARNING level too
+        else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
+        else log.info(fields, 'request answered');
+      });
+      next();
     });
-    next();
-  });
+  }
+  app.use(anonymousProbes(api));
   app.use(corsPolicy(config.cors));
   app.use(readBearerToken({ secretKey: config.secretKey, algorithm: config.algorithm }));
   app.use(swaggerAssets());

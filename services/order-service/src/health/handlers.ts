@@ -48,20 +48,34 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
     };
   }
 
-  const handlers: OperationHandlers = {
-    getHealthConnectivity: async (_c, req, res) => {
-      const view = await deps.reader.read();
+  // the report of one view (the reader shares a view between probes for up to 250 ms), serialised
+  // once around its timestamp: a probe adds only the time
+  const bodies = new WeakMap<HealthView, Map<boolean, [string, string]>>();
+  function connectivityBody(view: HealthView, details: boolean): [string, string] {
+    let forView = bodies.get(view);
+    if (!forView) bodies.set(view, (forView = new Map()));
+    let body = forView.get(details);
+    if (!body) {
       const s = summary(view);
-      const details = showDetails(req);
-      send(res, view.criticalOk, {
-        status: !view.criticalOk ? 'unhealthy' : s.failed + s.warnings > 0 ? 'degraded' : 'healthy',
-        service: deps.service.name,
-        timestamp: new Date().toISOString(),
+      const head = JSON.stringify({ status: !view.criticalOk ? 'unhealthy' : s.failed + s.warnings > 0 ? 'degraded' : 'healthy', service: deps.service.name });
+      const tail = JSON.stringify({
         connectivity: Object.fromEntries(Object.entries(view.dependencies).map(([k, d]) => [k, entry(d, details)])),
         summary: s,
         live_system_status: !view.criticalOk ? 'down' : s.failed + s.warnings > 0 ? 'degraded' : 'operational',
         source: { sidecar: view.reachable ? 'ok' : 'unreachable', generated_at: view.generatedAt },
       });
+      body = [`${head.slice(0, -1)},"timestamp":`, `,${tail.slice(1)}`];
+      forView.set(details, body);
+    }
+    return body;
+  }
+
+  const handlers: OperationHandlers = {
+    getHealthConnectivity: async (_c, req, res) => {
+      const view = await deps.reader.read();
+      const [head, tail] = connectivityBody(view, showDetails(req));
+      res.setHeader('cache-control', 'no-store');
+      res.status(view.criticalOk ? 200 : 503).type('application/json').send(`${head}${JSON.stringify(new Date().toISOString())}${tail}`);
     },
     getHealthInfo: async (_c, req, res) => {
       const view = await deps.reader.read();

@@ -67,14 +67,21 @@ export function createHealthReader(options: { sidecarUrl: string; maxAgeMs?: num
     }
   }
 
+  // the view of one snapshot, made again when the snapshot changes or a quarter of a second has
+  // passed (staleness is judged by the clock): probes in between share it
+  let memo: { snapshot: SidecarSnapshot | undefined; at: number; view: HealthView } | null = null;
+
   async function read(): Promise<HealthView> {
-    const fresh = cached && now() - cached.fetchedAt < maxAge;
-    const recentlyFailed = !cached && now() - failedAt < maxAge;
+    const t = now();
+    const fresh = cached && t - cached.fetchedAt < maxAge;
+    const recentlyFailed = !cached && t - failedAt < maxAge;
     if (!fresh && !recentlyFailed) {
       inFlight ??= refresh().finally(() => (inFlight = null));
       await inFlight;
     }
-    return view();
+    const snapshot = cached?.snapshot;
+    if (!memo || memo.snapshot !== snapshot || Math.abs(now() - memo.at) >= 250) memo = { snapshot, at: now(), view: view() };
+    return memo.view;
   }
 
   function view(): HealthView {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { OpenAPIBackend, type Context, type Document } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
@@ -109,6 +109,7 @@ export async function createApi(document: Document, handlers: OperationHandlers)
   const operations = api.router.getOperations();
   api.router.getOperations = () => operations;
   api.router.matchOperation = precompiledMatcher(api.router, operations);
+  api.router.parseRequest = leanRequestParser(api.router, operations);
 
   api.register(resolveHandlers(document, handlers));
   api.registerSecurityHandler('bearerAuth', (_c: Context, req: Request) => {
@@ -187,6 +188,81 @@ function precompiledMatcher(router: OpenAPIBackend['router'], operations: Return
     return matching.find((t) => t.op.method === normalised.method)?.op ?? miss('405-methodNotAllowed: this method is not registered for the route');
   }
   return matchOperation;
+}
+
+/**
+ * openapi-backend's parseRequest (called three times per request: before routing, after it and by
+ * the validator), without the work that is the same every time or thrown away: the library compiles
+ * the operation's path template into a RegExp on every call (bath-es5), re-serialises the query into
+ * a string it does not use and deep-clones it, and copies the headers through lodash to lowercase
+ * keys Node has already lowercased. Same result: headers, cookies, a copy of the query, path
+ * parameters decoded with decodeURIComponent (a malformed escape throws URIError, as it does there).
+ * Bodies that are still text and query parameters with `content` or `explode: false` styles go to the
+ * library's own parser.
+ */
+function leanRequestParser(router: OpenAPIBackend['router'], operations: ReturnType<OpenAPIBackend['router']['getOperations']>) {
+  const original = router.parseRequest.bind(router);
+  const pathParams = new Map<string, { pattern: RegExp; names: string[] }>();
+  const styled = new Set<string>();
+  for (const op of operations) {
+    const names = [...op.path.matchAll(/\{([A-Za-z0-9_-]+)\}/g)].map((m) => m[1]!);
+    const literal = op.path.split(/\{[A-Za-z0-9_-]+\}/).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    pathParams.set(op.operationId ?? '', { pattern: new RegExp(`^${literal.join('([^\\/]*)')}$`), names });
+    const special = (op.parameters ?? []).some((p) => !('$ref' in p) && p.in === 'query' && (p.content !== undefined || p.explode === false));
+    if (special || names.length !== new Set(names).size) styled.add(op.operationId ?? '');
+  }
+  type Parse = OpenAPIBackend['router']['parseRequest'];
+  return ((req: Parameters<Parse>[0], operation?: Parameters<Parse>[1]) => {
+    if ((req.body && typeof req.body !== 'object') || typeof req.query !== 'object' || (operation && styled.has(operation.operationId ?? ''))) {
+      return original(req, operation);
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+    const cookieHeader = headers.cookie;
+    const cookies = cookieHeader === undefined ? {} : original({ method: 'get', path: '/', headers: { cookie: cookieHeader }, query: {} }).cookies;
+    const query: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.query as Record<string, string | string[]>)) query[name] = Array.isArray(value) ? [...value] : value;
+    const normalised = router.normalizeRequest(req);
+    let params: Record<string, string> = {};
+    const compiled = operation && pathParams.get(operation.operationId ?? '');
+    if (compiled) {
+      const m = compiled.pattern.exec(router.normalizePath(normalised.path));
+      params = {};
+      if (m) compiled.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
+    }
+    return { ...normalised, params, headers, query, cookies, requestBody: req.body };
+  }) as Parse;
+}
+
+/**
+ * Probes (kubelet, Prometheus, the gateway's health check) without the general request pipeline.
+ * An operation qualifies when the document gives it nothing to check: a GET with no parameters, no
+ * body and anonymous access allowed. A request takes this path only when it is exactly such an
+ * operation's path with no query string, no body, no Authorization and no Origin header, so routing,
+ * parsing, security and validation by openapi-backend could only have come to the same handler with
+ * an anonymous caller; anything else (a token, CORS, a query, a trailing slash) goes the full way.
+ * Request id, metrics and the access log run before this, as for every request.
+ */
+export function anonymousProbes(api: OpenAPIBackend): RequestHandler {
+  const probes = new Map<string, { path: string; handler: OperationHandler; context: Context }>();
+  for (const op of api.router.getOperations()) {
+    const requirements = op.security ?? api.document.security ?? [];
+    const anonymous = requirements.length === 0 || requirements.some((requirement) => Object.keys(requirement).length === 0);
+    const handler = api.handlers[op.operationId ?? ''] as OperationHandler | undefined;
+    if (op.method !== 'get' || (op.parameters ?? []).length > 0 || op.requestBody || !anonymous || !handler) continue;
+    probes.set(op.path, { path: op.path, handler, context: { api, operation: op, security: { authorized: true } } as unknown as Context });
+  }
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.headers.authorization !== undefined || req.headers.origin !== undefined) return next();
+    const probe = probes.get(req.url);
+    if (!probe || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return next();
+    req.routeTemplate = probe.path;
+    try {
+      Promise.resolve(probe.handler(probe.context, req, res)).catch(next);
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 /** The methods the document declares for every path template the given path matches. */

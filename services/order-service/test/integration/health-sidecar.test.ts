@@ -149,3 +149,33 @@ test("the service's /metrics passes promtool check metrics", async () => {
   const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   expect(out).toBe('');
 });
+
+test('a probe without a token answers as the full pipeline does, and anything else still takes the full pipeline', async () => {
+  const sidecarUp = await startSidecarProcess(sidecarPort, { DATABASE_URL: svc.config.databaseUrl, REDIS_URL: svc.config.redisUrl ?? '' });
+  try {
+    await untilReady(svc.url);
+    const probe = await fetch(`${svc.url}/health/connectivity`); // the probe path
+    const full = await fetch(`${svc.url}/health/connectivity/`); // a trailing slash: openapi-backend's path
+    expect(probe.status).toBe(full.status);
+    for (const header of ['content-type', 'cache-control']) expect(probe.headers.get(header)).toBe(full.headers.get(header));
+    expect(probe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const [a, b] = [(await probe.json()) as Json, (await full.json()) as Json];
+    expect(Date.parse(a.timestamp)).toBeGreaterThan(Date.now() - 5000);
+    expect({ ...a, timestamp: 0 }).toEqual({ ...b, timestamp: 0 });
+    expect(Object.keys(a)).toEqual(['status', 'service', 'timestamp', 'connectivity', 'summary', 'live_system_status', 'source']);
+    // the document allows no query parameters here: a query goes to validation, as before
+    const withQuery = await fetch(`${svc.url}/health/connectivity?verbose=1`);
+    expect(withQuery.status).toBe(400);
+    expect(withQuery.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // HEAD answers without a body
+    const head = await fetch(`${svc.url}/health/live`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    // probes are counted under their route like any request
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/orders_http_requests_total\{method="GET",route="\/health\/connectivity",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/orders_http_requests_total\{method="HEAD",route="\/health\/live",status="200"\} [1-9]/);
+  } finally {
+    sidecarUp.kill('SIGKILL');
+  }
+});

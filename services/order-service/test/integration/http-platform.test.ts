@@ -4,7 +4,7 @@
 import { createHealthHandlers } from '../../src/health/handlers.js';
 import { createHealthReader } from '../../src/health/reader.js';
 import { createApp } from '../../src/app.js';
-import { listOperations, loadApiDocument, resolveHandlers } from '../../src/http/api.js';
+import { createApi, listOperations, loadApiDocument, resolveHandlers } from '../../src/http/api.js';
 import { createOrderHandlers } from '../../src/http/order-handlers.js';
 import { createServiceMetrics } from '../../src/http/metrics.js';
 import { serviceHandlers } from '../../src/http/service-handlers.js';
@@ -163,5 +163,53 @@ describe('contract: the document and the handlers agree', () => {
       get: { operationId: 'getMoonHealth', security: [], responses: { '200': { description: 'ok' } } },
     };
     await expect(createApp({ config: svc.config, orders: {} as never, log: svc.log, document: extended })).rejects.toThrow(/getMoonHealth/);
+  });
+});
+
+describe("openapi-backend's request parsing, done once where the library repeats it", () => {
+  const document = loadApiDocument();
+  const noop = () => undefined;
+  const handlers = Object.fromEntries(listOperations(document).map((op) => [op.operationId, noop]));
+
+  it('parses every kind of request exactly as the library does', async () => {
+    const { OpenAPIRouter } = await import('openapi-backend');
+    const api = await createApi(document, handlers);
+    const library = (req: Parameters<typeof api.router.parseRequest>[0], op?: Parameters<typeof api.router.parseRequest>[1]) =>
+      OpenAPIRouter.prototype.parseRequest.call(api.router, req, op);
+    const requests: Array<Parameters<typeof api.router.parseRequest>[0]> = [
+      { method: 'GET', path: '/orders/42', headers: { authorization: 'Bearer x', 'x-request-id': 'abc' }, query: {} },
+      { method: 'get', path: '/orders/42/', headers: {}, query: {} },
+      { method: 'GET', path: '/orders', headers: { cookie: 'a=1; b=two%20words' }, query: { page: '2', size: '20', status: ['pending', 'shipped'] } },
+      { method: 'GET', path: '/admin/orders/stats', headers: {}, query: { from: '2026-01-01', to: '2026-02-01' } },
+      { method: 'PUT', path: '/orders/7', headers: { 'content-type': 'application/json' }, query: {}, body: { status: 'confirmed' } },
+      { method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, query: {}, body: { items: [{ product_id: 1, quantity: 2 }] } },
+      { method: 'PATCH', path: '/orders/%31%32/status', headers: {}, query: {}, body: { status: 'shipped' } },
+      { method: 'GET', path: '/orders/a%20b', headers: {}, query: { constructor: 'x', toString: ['a', 'b'] } },
+      { method: 'GET', path: '/health/connectivity', headers: {}, query: {} },
+      { method: 'POST', path: '/orders', headers: {}, query: {}, body: '{"items":[]}' },
+    ];
+    let compared = 0;
+    for (const req of requests) {
+      expect(api.router.parseRequest(req)).toEqual(library(req));
+      const op = api.router.matchOperation(req);
+      if (!op) continue;
+      expect(api.router.parseRequest(req, op)).toEqual(library(req, op));
+      compared += 1;
+    }
+    expect(compared).toBeGreaterThanOrEqual(8);
+    // a malformed escape in a path parameter fails the same way (the error handler answers 400)
+    const bad = { method: 'GET', path: '/orders/%E0', headers: {}, query: {} };
+    const op = api.router.matchOperation(bad)!;
+    expect(() => library(bad, op)).toThrow(URIError);
+    expect(() => api.router.parseRequest(bad, op)).toThrow(URIError);
+  });
+
+  it('a query value the parser gives back is a copy, not the request\'s own', async () => {
+    const api = await createApi(document, handlers);
+    const query = { status: ['pending'] };
+    const req = { method: 'GET', path: '/orders', headers: {}, query };
+    const parsed = api.router.parseRequest(req, api.router.matchOperation(req)!);
+    (parsed.query.status as string[]).push('shipped');
+    expect(query.status).toEqual(['pending']);
   });
 });
