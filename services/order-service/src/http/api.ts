@@ -212,17 +212,23 @@ function leanRequestParser(router: OpenAPIBackend['router'], operations: ReturnT
     if (special || names.length !== new Set(names).size) styled.add(op.operationId ?? '');
   }
   type Parse = OpenAPIBackend['router']['parseRequest'];
+  const perRequest = new WeakMap<object, { headers: Record<string, string | string[]>; cookies: Record<string, string>; normalised: ReturnType<OpenAPIBackend['router']['normalizeRequest']> }>();
   return ((req: Parameters<Parse>[0], operation?: Parameters<Parse>[1]) => {
     if ((req.body && typeof req.body !== 'object') || typeof req.query !== 'object' || (operation && styled.has(operation.operationId ?? ''))) {
       return original(req, operation);
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
-    const cookieHeader = headers.cookie;
-    const cookies = cookieHeader === undefined ? {} : original({ method: 'get', path: '/', headers: { cookie: cookieHeader }, query: {} }).cookies;
+    // headers, cookies and the normalised request once per request (the library asks three times)
+    let once = perRequest.get(req);
+    if (!once) {
+      const headers: Record<string, string | string[]> = {};
+      for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]!;
+      const cookies = headers.cookie === undefined ? {} : original({ method: 'get', path: '/', headers: { cookie: headers.cookie }, query: {} }).cookies;
+      once = { headers, cookies, normalised: router.normalizeRequest(req) };
+      perRequest.set(req, once);
+    }
+    const { headers, cookies, normalised } = once;
     const query: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.query as Record<string, string | string[]>)) query[name] = Array.isArray(value) ? [...value] : value;
-    const normalised = router.normalizeRequest(req);
     let params: Record<string, string> = {};
     const compiled = operation && pathParams.get(operation.operationId ?? '');
     if (compiled) {

@@ -28,17 +28,40 @@ export function readBearerToken(settings: TokenSettings): RequestHandler {
     credentialsRequired: false,
     requestProperty: 'auth',
   });
+  // Tokens verified before, by their exact Authorization header: a storefront session presents the
+  // same token on every call, and the signature check, two base64 decodes and two JSON parses gave
+  // the same claims the first time. Still checked on every use: `exp`, with jsonwebtoken's own rule
+  // (expired once the whole second reaches it); `nbf` had passed already and time only moves on.
+  const verified = new Map<string, { claims: Readonly<Record<string, unknown>>; exp: number | undefined }>();
   return (req, res, next) => {
     if (!hasAuthorizationHeader(req)) {
       next();
       return;
     }
+    const header = req.headers.authorization!;
+    const known = verified.get(header);
+    if (known) {
+      if (known.exp === undefined || Math.floor(Date.now() / 1000) < known.exp) {
+        (req as Request & { auth?: unknown }).auth = known.claims;
+        next();
+        return;
+      }
+      verified.delete(header); // expired: jsonwebtoken says so, with its own error
+    }
     void verify(req, res, (err?: unknown) => {
+      const claims = (req as Request & { auth?: Record<string, unknown> }).auth;
       if (err) req.tokenFailure = err instanceof Error ? err : new Error('token rejected');
+      else if (claims && (claims.exp === undefined || typeof claims.exp === 'number')) {
+        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!); // the oldest
+        verified.set(header, { claims: Object.freeze(claims), exp: claims.exp as number | undefined });
+      }
       next();
     });
   };
 }
+
+/** How many verified tokens are remembered (about 1 kB each): more than a replica's active sessions. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 export function hasAuthorizationHeader(req: Request): boolean {
   const value = req.headers.authorization;

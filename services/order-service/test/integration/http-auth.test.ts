@@ -88,6 +88,27 @@ describe('401 for every bad credential, on the canonical path and the storefront
   });
 });
 
+describe('tokens verified before', () => {
+  it('a token accepted before is refused once it expires (remembering it does not extend it)', async () => {
+    const token = await svc.tokens.sign({ sub: '4343', email: 'brief@example.test', role: 'user' }, { expiresInSeconds: 2 });
+    expect((await get('/orders', token)).status).toBe(200);
+    expect((await get('/orders', token)).status).toBe(200); // the remembered verification
+    const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    const res = await get('/orders', token);
+    await expectUnauthorized(res.clone(), true);
+    expect(((await res.json()) as { detail: string }).detail).toBe('The bearer token has expired');
+  });
+
+  it('a token that differs from an accepted one by one character is verified afresh and refused', async () => {
+    const token = await svc.tokens.user(4344);
+    expect((await get('/orders', token)).status).toBe(200);
+    const last = token.at(-1) === 'A' ? 'B' : 'A';
+    await expectUnauthorized(await get('/orders', `${token.slice(0, -1)}${last}`), true);
+    await expectUnauthorized(await get('/orders', `${token} `.replace(/ $/, '.')), true);
+  });
+});
+
 describe('admin operations', () => {
   it.each([
     ['GET', '/admin/orders', undefined],
