@@ -91,8 +91,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(anonymousProbes(api));
   app.use(corsPolicy(config.cors));
   app.use(readBearerToken({ secretKey: config.secretKey, algorithm: config.algorithm }));
-  app.use(swaggerAssets());
-  app.use(...jsonBody());
+  app.use('/docs', swaggerAssets());
+  app.use(jsonBody());
   app.use((req, res, next) => {
     // HEAD is GET without a body (Node drops the body); the document lists GET only
     const method = req.method === 'HEAD' ? 'GET' : req.method;

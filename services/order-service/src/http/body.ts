@@ -10,15 +10,23 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-export function jsonBody(): Array<RequestHandler | ErrorRequestHandler> {
-  const onlyJson: RequestHandler = (req, _res, next) => {
+/**
+ * One middleware: a request without any body (no Content-Length, no Transfer-Encoding: every GET)
+ * goes straight on, as body-parser would send it; a body of another type is 415 before it is read.
+ */
+export function jsonBody(): RequestHandler {
+  const parse = express.json({ limit: BODY_LIMIT, type: JSON_TYPES, strict: true });
+  return (req, res, next) => {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      next();
+      return;
+    }
     if (hasBody(req) && !req.is(JSON_TYPES)) {
       next(new HttpProblem(415, 'unsupported-media-type', 'The request body must be application/json'));
       return;
     }
-    next();
+    parse(req, res, (err?: unknown) => (err === undefined ? next() : undecodableBody(err, req, res, next)));
   };
-  return [onlyJson, express.json({ limit: BODY_LIMIT, type: JSON_TYPES, strict: true }), undecodableBody];
 }
 
 /**

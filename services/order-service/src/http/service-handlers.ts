@@ -44,10 +44,10 @@ export function serviceHandlers(deps: {
   };
 }
 
-/** Swagger UI's static assets under /docs/… (the page itself is the getApiDocs operation). */
+/** Swagger UI's static assets, mounted at /docs (the page itself is the getApiDocs operation). */
 export function swaggerAssets(): RequestHandler {
   const router = express.Router();
-  router.use('/docs', (req, _res, next) => {
+  router.use((req, _res, next) => {
     // only real asset paths here; /docs and /docs/ go on to the OpenAPI router
     if (req.path === '/' || req.path === '') {
       next('router');
@@ -56,8 +56,8 @@ export function swaggerAssets(): RequestHandler {
     req.routeTemplate = '/docs/{asset}';
     next();
   });
-  router.use('/docs', ...swaggerUi.serveWithOptions({ redirect: false, index: false, fallthrough: true }));
-  router.use('/docs', (req, _res, next) => {
+  router.use(...swaggerUi.serveWithOptions({ redirect: false, index: false, fallthrough: true }));
+  router.use((req, _res, next) => {
     req.routeTemplate = undefined; // not an asset after all: the OpenAPI router decides
     next();
   });
