@@ -198,7 +198,8 @@ function precompiledMatcher(router: OpenAPIBackend['router'], operations: Return
  * keys Node has already lowercased. Same result: headers, cookies, a copy of the query, path
  * parameters decoded with decodeURIComponent (a malformed escape throws URIError, as it does there).
  * Bodies that are still text and query parameters with `content` or `explode: false` styles go to the
- * library's own parser.
+ * library's own parser. Properties of the request object other than method, path, headers, query and
+ * body are not copied into the result (the request objects app.ts builds have no others).
  */
 function leanRequestParser(router: OpenAPIBackend['router'], operations: ReturnType<OpenAPIBackend['router']['getOperations']>) {
   const original = router.parseRequest.bind(router);
@@ -212,33 +213,36 @@ function leanRequestParser(router: OpenAPIBackend['router'], operations: ReturnT
     if (special || names.length !== new Set(names).size) styled.add(op.operationId ?? '');
   }
   type Parse = OpenAPIBackend['router']['parseRequest'];
-  const perRequest = new WeakMap<object, { headers: Record<string, string | string[]>; cookies: Record<string, string>; normalised: ReturnType<OpenAPIBackend['router']['normalizeRequest']> }>();
-  return ((req: Parameters<Parse>[0], operation?: Parameters<Parse>[1]) => {
+  type Once = { method: string; path: string; relative: string; headers: Record<string, string | string[]>; cookies: Record<string, string> };
+  return ((req: Parameters<Parse>[0] & { [PARSED]?: Once }, operation?: Parameters<Parse>[1]) => {
     if ((req.body && typeof req.body !== 'object') || typeof req.query !== 'object' || (operation && styled.has(operation.operationId ?? ''))) {
       return original(req, operation);
     }
-    // headers, cookies and the normalised request once per request (the library asks three times)
-    let once = perRequest.get(req);
+    // what does not depend on the operation, once per request (the library is asked three times)
+    let once = req[PARSED];
     if (!once) {
       const headers: Record<string, string | string[]> = {};
       for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]!;
       const cookies = headers.cookie === undefined ? {} : original({ method: 'get', path: '/', headers: { cookie: headers.cookie }, query: {} }).cookies;
-      once = { headers, cookies, normalised: router.normalizeRequest(req) };
-      perRequest.set(req, once);
+      const { method, path } = router.normalizeRequest(req);
+      once = { method, path, relative: router.normalizePath(path), headers, cookies };
+      req[PARSED] = once;
     }
-    const { headers, cookies, normalised } = once;
     const query: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.query as Record<string, string | string[]>)) query[name] = Array.isArray(value) ? [...value] : value;
-    let params: Record<string, string> = {};
+    const given = req.query as Record<string, string | string[]>;
+    for (const name in given) query[name] = Array.isArray(given[name]) ? [...given[name]] : given[name]!;
+    const params: Record<string, string> = {};
     const compiled = operation && pathParams.get(operation.operationId ?? '');
     if (compiled) {
-      const m = compiled.pattern.exec(router.normalizePath(normalised.path));
-      params = {};
-      if (m) compiled.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
+      const m = compiled.pattern.exec(once.relative);
+      if (m) for (let i = 0; i < compiled.names.length; i++) params[compiled.names[i]!] = decodeURIComponent(m[i + 1]!);
     }
-    return { ...normalised, params, headers, query, cookies, requestBody: req.body };
+    return { method: once.method, path: once.path, headers: once.headers, query, body: req.body, params, cookies: once.cookies, requestBody: req.body };
   }) as Parse;
 }
+
+/** Where the request-independent part of a parse is kept on the request object openapi-backend is given. */
+const PARSED = Symbol('parsed request');
 
 /**
  * Probes (kubelet, Prometheus, the gateway's health check) without the general request pipeline.
