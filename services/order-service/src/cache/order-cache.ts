@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { notYourOrder } from '../domain/errors.js';
 import type { OrderUseCases } from '../http/order-handlers.js';
 import type { Actor } from '../orders/ports.js';
+import { withSerialised } from '../orders/views.js';
 
 export interface OrderCacheOptions {
   /** how long an entry may live at most (bounds any staleness from a lost invalidation) */
@@ -52,7 +53,7 @@ export function withOrderCache(uc: OrderUseCases, redis: Redis, options: OrderCa
     }
     if (hit !== null) {
       count(cache, 'hit');
-      return JSON.parse(hit) as T;
+      return withSerialised(JSON.parse(hit) as T & object, hit); // the response sends this text as it is
     }
     count(cache, 'miss');
     const value = await load();

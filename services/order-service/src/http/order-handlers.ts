@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Context } from 'openapi-backend';
 import { PreconditionFailed, ValidationFailed } from '../domain/errors.js';
 import type { Actor, PeerContext } from '../orders/ports.js';
+import { serialisedOf } from '../orders/views.js';
 import type { OrderStatus } from '../domain/order-lifecycle.js';
 import type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOptions } from '../orders/service.js';
 import { actorOf, type OperationHandlers } from './api.js';
@@ -48,7 +49,7 @@ export function createOrderHandlers(deps: {
 
   const sendOrder = (res: Response, order: Json, status = 200) => {
     res.setHeader('ETag', etagOf(order));
-    res.status(status).json(order);
+    sendJson(res.status(status), order);
   };
   const countTransition = (before: string | undefined, order: Json) => {
     const after = String(order.status);
@@ -153,7 +154,7 @@ export function createOrderHandlers(deps: {
 
     adminOrderStats: async (c, req, res) => {
       const q = c.request.query as Record<string, unknown>;
-      res.json(await orders.stats(actorOf(req), { from: rangeStart(q.from), to: rangeEnd(q.to) }));
+      sendJson(res, await orders.stats(actorOf(req), { from: rangeStart(q.from), to: rangeEnd(q.to) }));
     },
   };
 }
@@ -255,4 +256,11 @@ function sendPage(req: Request, res: Response, result: OrderPage, page: number, 
   res.setHeader('X-Total-Count', String(result.total));
   res.setHeader('Link', links.join(', '));
   res.json(result.orders);
+}
+
+/** res.json, or the text a cached value was read from when it has one (the same JSON, not made again). */
+function sendJson(res: Response, value: object): void {
+  const text = serialisedOf(value);
+  if (text === undefined) res.json(value);
+  else res.type('application/json').send(text);
 }

@@ -91,3 +91,20 @@ export function toStatsJson(s: OrderStats) {
     currency: s.currency,
   };
 }
+
+/**
+ * A JSON value read from a cache keeps the exact text it was parsed from, under this symbol (not
+ * enumerable, so JSON.stringify and spreads never see it): a response can send that text instead of
+ * serialising the value again. Only for values passed on unchanged.
+ */
+export const SERIALISED = Symbol('serialised JSON');
+
+export function withSerialised<T extends object>(value: T, text: string): T {
+  Object.defineProperty(value, SERIALISED, { value: text, enumerable: false });
+  return value;
+}
+
+export function serialisedOf(value: object): string | undefined {
+  const text = (value as { [SERIALISED]?: unknown })[SERIALISED];
+  return typeof text === 'string' ? text : undefined;
+}

@@ -51,6 +51,13 @@ test('a second read of an order is a cache hit with the same body', async () => 
   const second = await call('GET', `/orders/${order.id}`, shopper);
   expect(second).toEqual(first);
   expect(await cacheCount('order', 'hit')).toBe(hits + 1);
+  // a hit sends the cached text as it is: byte for byte what a miss serialises, same headers
+  const raw = async () => fetch(`${svc.url}/orders/${order.id}`, { headers: { authorization: `Bearer ${shopper}` } });
+  const [a, b] = [await raw(), await raw()];
+  expect(await a.text()).toBe(JSON.stringify(first.body));
+  expect(await b.text()).toBe(JSON.stringify(first.body));
+  for (const header of ['content-type', 'etag', 'content-length']) expect(b.headers.get(header)).toBe(a.headers.get(header));
+  expect(b.headers.get('content-type')).toBe('application/json; charset=utf-8');
 });
 
 test("a cached order is still refused to another shopper", async () => {
