@@ -22,6 +22,8 @@ LABEL org.opencontainers.image.title="order-service" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="https://github.com/ecommerce/order-service"
 ENV NODE_ENV=production ENVIRONMENT=production SERVICE_PORT=8081 SIDECAR_PORT=9091
+# the V8 old-space cap for a 256 MiB container (the chart sets it per container from heapMegabytes)
+ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY services/order-service/package.json services/order-service/

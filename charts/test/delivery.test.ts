@@ -97,6 +97,22 @@ describe.each(Object.entries(COMBINATIONS))('%s', (_name, args) => {
     expect(service.lifecycle.preStop.sleep.seconds).toBeGreaterThanOrEqual(service.readinessProbe.periodSeconds);
   });
 
+  test('every Node container has a V8 heap cap well inside its memory limit', () => {
+    const pod = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec;
+    const mebibytes = (q: string) => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(q);
+      if (!m) throw new Error(`unexpected quantity ${q}`);
+      return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+    };
+    for (const c of [...pod.containers, ...pod.initContainers]) {
+      const options = c.env.find((e: K8sObject) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
+      const cap = /^--max-old-space-size=(\d+)$/.exec(options ?? '');
+      expect({ container: c.name, cap: cap?.[1] }).toEqual({ container: c.name, cap: expect.stringMatching(/^\d+$/) });
+      // the rest of the limit holds the young generation, code and the libraries
+      expect(Number(cap![1])).toBeLessThanOrEqual(mebibytes(c.resources.limits.memory) * 0.6);
+    }
+  });
+
   test('RBAC is exactly get pods, patch pods/status, create events', () => {
     const role = objects.find((o) => o.kind === 'Role')!;
     expect(role.rules).toEqual([

@@ -5,11 +5,12 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
+import { parse } from 'yaml';
 import { loadSidecarConfig, userHealthPath } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
 import { buildSnapshot } from '../src/results.js';
@@ -292,6 +293,56 @@ describe('process', () => {
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(2000);
   });
+});
+
+describe('in its pod', () => {
+  /** values.yaml's sidecar heap cap and memory limit (Mi), as the chart gives them to the container */
+  function chartBudget(): { heapMegabytes: number; limitBytes: number } {
+    const values = parse(readFileSync(join(process.cwd(), 'charts/order-service/values.yaml'), 'utf8')) as { sidecar: { heapMegabytes: number; resources: { limits: { memory: string } } } };
+    const limit = /^(\d+)Mi$/.exec(values.sidecar.resources.limits.memory);
+    if (!limit) throw new Error(`unexpected memory limit ${values.sidecar.resources.limits.memory}`);
+    return { heapMegabytes: values.sidecar.heapMegabytes, limitBytes: Number(limit[1]) * 1024 * 1024 };
+  }
+
+  test('in a cluster (Kubernetes client loaded), under the chart\'s heap cap, the built sidecar stays within the chart\'s memory limit', async () => {
+    const pod = { name: 'orders-mem', namespace: 'shop', uid: 'uid-mem' };
+    const api = await startKubeApi(pod);
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-kube-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+    const { heapMegabytes, limitBytes } = chartBudget();
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(__dirname_(), '../dist/main.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...base,
+        NODE_OPTIONS: `--max-old-space-size=${heapMegabytes}`,
+        SIDECAR_PORT: String(port),
+        DATABASE_URL: PG,
+        KUBECONFIG: kubeconfig,
+        POD_NAME: pod.name,
+        POD_NAMESPACE: pod.namespace,
+        POD_UID: pod.uid,
+      },
+      stdio: 'ignore',
+    });
+    try {
+      await until(() => api.patches.length >= 1, 15_000); // the client is loaded and has patched
+      let peak = 0;
+      // probes every 0.2 s, results and metrics read as Prometheus and the service would (harder)
+      const end = Date.now() + 4000;
+      while (Date.now() < end) {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`http://127.0.0.1:${port}/${i % 2 ? 'metrics' : 'v1/results'}`).then((r) => r.arrayBuffer())));
+        peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024);
+      }
+      expect(child.exitCode).toBeNull(); // the heap cap did not kill it
+      expect(peak).toBeGreaterThan(50 * 1024 * 1024); // it did load the client (outside a cluster it stays near 60 MB)
+      expect(peak).toBeLessThan(limitBytes * 0.85); // room to spare below the OOM killer
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+    }
+  }, 40_000);
 });
 
 function __dirname_(): string {
