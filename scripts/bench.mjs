@@ -9,8 +9,13 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { parse } from 'yaml';
 import { startProductStandIn, startCartStandIn, issueToken } from '../services/order-service/dist/test/support/stand-ins/index.js';
 
+// the service and the sidecar run with the heap caps their containers get from the chart
+const chartValues = parse(readFileSync(new URL('../charts/order-service/values.yaml', import.meta.url), 'utf8'));
+const SERVICE_NODE = [`--max-old-space-size=${chartValues.heapMegabytes}`];
+const SIDECAR_NODE = [`--max-old-space-size=${chartValues.sidecar.heapMegabytes}`];
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -57,15 +62,15 @@ try {
   const cart = await startCartStandIn({ secretKey: SECRET });
   const common = { ENVIRONMENT: 'production', DATABASE_URL: dbUrl, SECRET_KEY: SECRET, PRODUCT_SERVICE_URL: product.url, CART_SERVICE_URL: cart.url, LOG_LEVEL: 'ERROR', MIGRATE_ON_START: 'true', SHUTDOWN_DELAY_SECONDS: '0', HEALTH_DETAILS: 'never', SERVICE_HOST: '127.0.0.1' };
   const sidecarPort = await freePort();
-  const sidecar = await start(['sidecar/dist/main.js'], { ...common, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
+  const sidecar = await start([...SIDECAR_NODE, 'sidecar/dist/main.js'], { ...common, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
   const cachedPort = await freePort();
-  const cached = await start(['services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, SERVICE_PORT: String(cachedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${cachedPort}/health`);
+  const cached = await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, SERVICE_PORT: String(cachedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${cachedPort}/health`);
   // the product service owns stock (STOCK_MANAGEMENT=false): no per-product lock, no stock write
   const noStockPort = await freePort();
-  await start(['services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', STOCK_MANAGEMENT: 'false', SERVICE_PORT: String(noStockPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${noStockPort}/health`);
+  await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', STOCK_MANAGEMENT: 'false', SERVICE_PORT: String(noStockPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${noStockPort}/health`);
   const plainPort = await freePort();
   // no cache: every read goes to PostgreSQL (REDIS_URL is mandatory in production, so development settings)
-  await start(['services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
+  await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
   // the ceilings: a bare Express "hello" and a bare pg single-row insert endpoint
   const helloPort = await freePort();
   await start(['-e', `const e=require('express')();e.get('/',(q,s)=>s.json({hello:'world'}));e.listen(${helloPort},'127.0.0.1')`], {}, `http://127.0.0.1:${helloPort}/`);
@@ -128,7 +133,7 @@ try {
   for (const [r, ceiling] of rows) {
     console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
   }
-  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded)`);
+  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap caps from the chart: ${SERVICE_NODE} / ${SIDECAR_NODE})`);
   await product.close();
   await cart.close();
 } finally {
