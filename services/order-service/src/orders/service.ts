@@ -80,6 +80,10 @@ export type PlaceOrderContext = PeerContext & { idempotencyKey?: string };
 export const MAX_PAGE_SIZE = 100;
 const MAX_QUANTITY = 1000;
 const PRODUCT_FETCH_CONCURRENCY = 8;
+/** At most this many checkouts go through one stock critical section together. */
+const MAX_BATCH = 32;
+
+type NewOrder = Omit<Parameters<ReturnType<typeof createOrderRepository>['insert']>[0], 'orderNumber' | 'createdAt'>;
 
 export function createOrderService(deps: OrderServiceDeps) {
   const db = deps.sequelize;
@@ -154,19 +158,80 @@ export function createOrderService(deps: OrderServiceDeps) {
       };
     };
 
-    if (!deps.stockManagement) return insertOrder(actor, build(await fetchProducts(lines, ctx)), { ctx, fromCart });
+    if (!deps.stockManagement) {
+      return (await insertOrders([{ actor, order: build(await fetchProducts(lines, ctx)), ctx, fromCart }]))[0]!;
+    }
+    return new Promise<OrderRecord>((resolve, reject) => joinBatch({ actor, lines, build, ctx, fromCart, resolve, reject }));
+  }
 
-    // stock: serialised per product across replicas, checked on a fresh read under the lock
-    return withProductLocks(db, lines.map((l) => l.productId), async () => {
+  // ---- checkouts with stock: batched per product set ------------------------------------------
+  //
+  // Stock writes are serialised per product (the product service only sets absolute values), so a
+  // hot product allows one critical section at a time: lock, fresh read, reservation, PATCH, commit.
+  // Checkouts for the same products that arrive while one is running wait for the lock together and
+  // then go through it as one batch: one read, one reservation, one PATCH per product for their
+  // total, and all their orders in one transaction. Each is checked in arrival order against what
+  // the ones before it left, so the batch takes exactly what the same checkouts one by one would
+  // have taken, and refusals (409, 422) are per checkout. The crash-safety record is the same as for
+  // one checkout: the batch's reservation carries before/after of the whole batch.
+
+  interface Checkout {
+    actor: Actor;
+    lines: CartLine[];
+    build: (products: Map<number, CatalogProduct>) => NewOrder;
+    ctx: PlaceOrderContext;
+    fromCart: boolean;
+    resolve: (order: OrderRecord) => void;
+    reject: (err: unknown) => void;
+  }
+
+  /** The batch still open to newcomers, per product set (closed when it gets its locks or is full). */
+  const gathering = new Map<string, Checkout[]>();
+
+  function joinBatch(checkout: Checkout): void {
+    const key = checkout.lines.map((l) => l.productId).sort((a, b) => a - b).join(',');
+    let batch = gathering.get(key);
+    if (!batch) {
+      const fresh: Checkout[] = [];
+      batch = fresh;
+      gathering.set(key, fresh);
+      // a failure of the batch as a whole (the product service, PostgreSQL) is every member's
+      runBatch(key, fresh).catch((err: unknown) => fresh.forEach((c) => c.reject(err)));
+    }
+    batch.push(checkout);
+    if (batch.length >= MAX_BATCH) gathering.delete(key);
+  }
+
+  async function runBatch(key: string, batch: Checkout[]): Promise<void> {
+    const productIds = key.split(',').map(Number);
+    await withProductLocks(db, productIds, async () => {
+      if (gathering.get(key) === batch) gathering.delete(key); // newcomers form the next batch
+      const ctx = batch[0]!.ctx;
       // first give back what a checkout killed halfway left taken, before the stock moves on
-      await repairOrphanedStock(lines.map((l) => l.productId), { reservations, catalog: deps.catalog, log: deps.log }, ctx);
-      const products = await fetchProducts(lines, ctx);
-      const order = build(products);
-      const changes = lines
-        .filter((l) => products.get(l.productId)!.stock !== null)
-        .map((l) => {
-          const before = products.get(l.productId)!.stock!;
-          return { productId: l.productId, quantity: l.quantity, stockBefore: before, stockAfter: before - l.quantity };
+      await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx);
+      const products = await readProducts(productIds, ctx);
+      const left = new Map(productIds.map((id) => [id, products.get(id)?.stock ?? null]));
+      const taken: Array<{ checkout: Checkout; order: NewOrder }> = [];
+      for (const checkout of batch) {
+        try {
+          checkAvailable(checkout.lines, products, left);
+          const order = checkout.build(products as Map<number, CatalogProduct>);
+          for (const l of checkout.lines) {
+            const stock = left.get(l.productId);
+            if (stock !== null && stock !== undefined) left.set(l.productId, stock - l.quantity);
+          }
+          taken.push({ checkout, order });
+        } catch (err) {
+          checkout.reject(err); // this one alone: out of stock, unavailable, mixed currencies
+        }
+      }
+      if (taken.length === 0) return;
+      const changes = productIds
+        .filter((id) => products.get(id)!.stock !== null)
+        .map((id) => {
+          const before = products.get(id)!.stock!;
+          const after = left.get(id)!;
+          return { productId: id, quantity: before - after, stockBefore: before, stockAfter: after };
         });
       const reservationId = await reservations.record(changes); // committed before any PATCH
       const applied: typeof changes = [];
@@ -180,7 +245,11 @@ export function createOrderService(deps: OrderServiceDeps) {
           applied.push(c);
         }
         deps.faults?.afterStockUpdate?.();
-        return await insertOrder(actor, order, { ctx, fromCart, reservationId });
+        const created = await insertOrders(
+          taken.map((t) => ({ actor: t.checkout.actor, order: t.order, ctx: t.checkout.ctx, fromCart: t.checkout.fromCart })),
+          reservationId,
+        );
+        taken.forEach((t, i) => t.checkout.resolve(created[i]!));
       } catch (err) {
         // give the stock back; if that fails too, the reconciler finds the pending rows
         await compensate().catch(() => deps.log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler'));
@@ -189,36 +258,63 @@ export function createOrderService(deps: OrderServiceDeps) {
     });
   }
 
-  async function insertOrder(
-    actor: Actor,
-    order: Omit<Parameters<typeof repo.insert>[0], 'orderNumber'>,
-    opts: { ctx: PlaceOrderContext; fromCart: boolean; reservationId?: string },
-  ): Promise<OrderRecord> {
-    // an order-number collision (1 in 31^8 a day) is retried with a fresh number
+  /** Fresh product reads, at most PRODUCT_FETCH_CONCURRENCY at once; null for a product that is not there. */
+  async function readProducts(ids: number[], ctx: PeerContext): Promise<Map<number, CatalogProduct | null>> {
+    const found = new Map<number, CatalogProduct | null>();
+    for (let i = 0; i < ids.length; i += PRODUCT_FETCH_CONCURRENCY) {
+      const batch = ids.slice(i, i + PRODUCT_FETCH_CONCURRENCY);
+      const products = await Promise.all(batch.map((id) => deps.catalog.getProduct(id, ctx)));
+      batch.forEach((id, k) => found.set(id, products[k] ?? null));
+    }
+    return found;
+  }
+
+  /** Throws the refusal of the first line that cannot be had: unavailable (422) or short of stock (409). */
+  function checkAvailable(lines: CartLine[], products: Map<number, CatalogProduct | null>, left: Map<number, number | null>): void {
+    for (const line of lines) {
+      const p = products.get(line.productId);
+      if (!p || !p.isActive) {
+        throw new Unprocessable('product-unavailable', `Product ${line.productId} is not available`, { product_id: line.productId });
+      }
+      const stock = left.get(line.productId) ?? p.stock;
+      if (stock !== null && stock < line.quantity) {
+        throw new Conflict(`Only ${stock} of product ${p.id} (${p.title}) in stock, ${line.quantity} requested`, {
+          product_id: p.id,
+          available: stock,
+        });
+      }
+    }
+  }
+
+  /**
+   * The orders of one checkout or one batch, in one transaction: each with its items, history,
+   * roll-up, event and idempotency record, and the batch's reservation marked applied. Read back
+   * inside the transaction, as committed. An order-number collision (1 in 31^8 a day) retries the
+   * transaction with fresh numbers.
+   */
+  async function insertOrders(
+    entries: Array<{ actor: Actor; order: NewOrder; ctx: PlaceOrderContext; fromCart: boolean }>,
+    reservationId?: string,
+  ): Promise<OrderRecord[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        // the order as it was committed: read back inside the transaction, not once more after it
         const created = await db.transaction(async (t) => {
-          const now = clock();
-          const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
-          const created = (await repo.findById(orderId, t))!;
-          await outbox.add(
-            {
-              type: 'order.created',
-              orderId,
-              userId: actor.userId,
-              payload: eventPayload(created),
-              clearCart: opts.fromCart,
-            },
-            t,
-          );
-          if (opts.reservationId) await reservations.markApplied(opts.reservationId, orderId, t);
-          if (opts.ctx.idempotencyKey !== undefined) {
-            await idempotency.complete(actor.userId, opts.ctx.idempotencyKey, { status: 201, body: toOrderJson(created), orderId }, t);
+          const records: OrderRecord[] = [];
+          for (const { actor, order, ctx, fromCart } of entries) {
+            const now = clock();
+            const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
+            const record = (await repo.findById(orderId, t))!;
+            await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart }, t);
+            if (ctx.idempotencyKey !== undefined) {
+              await idempotency.complete(actor.userId, ctx.idempotencyKey, { status: 201, body: toOrderJson(record), orderId }, t);
+            }
+            records.push(record);
           }
-          return created;
+          // a batch's reservation names its first order
+          if (reservationId) await reservations.markApplied(reservationId, records[0]!.id, t);
+          return records;
         });
-        deps.log?.info({ order_id: created.id, user_id: actor.userId }, 'order created');
+        for (const record of created) deps.log?.info({ order_id: record.id, user_id: record.userId }, 'order created');
         return created;
       } catch (err) {
         if (attempt < 3 && err instanceof UniqueConstraintError && 'order_number' in (err.fields ?? {})) continue;
@@ -250,27 +346,9 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   async function fetchProducts(lines: CartLine[], ctx: PeerContext): Promise<Map<number, CatalogProduct>> {
-    const found = new Map<number, CatalogProduct>();
-    for (let i = 0; i < lines.length; i += PRODUCT_FETCH_CONCURRENCY) {
-      const batch = lines.slice(i, i + PRODUCT_FETCH_CONCURRENCY);
-      const products = await Promise.all(batch.map((l) => deps.catalog.getProduct(l.productId, ctx)));
-      batch.forEach((line, k) => {
-        const p = products[k];
-        if (!p || !p.isActive) {
-          throw new Unprocessable('product-unavailable', `Product ${line.productId} is not available`, {
-            product_id: line.productId,
-          });
-        }
-        if (p.stock !== null && p.stock < line.quantity) {
-          throw new Conflict(`Only ${p.stock} of product ${p.id} (${p.title}) in stock, ${line.quantity} requested`, {
-            product_id: p.id,
-            available: p.stock,
-          });
-        }
-        found.set(line.productId, p);
-      });
-    }
-    return found;
+    const products = await readProducts(lines.map((l) => l.productId), ctx);
+    checkAvailable(lines, products, new Map());
+    return products as Map<number, CatalogProduct>;
   }
 
   async function getOrder(actor: Actor, id: number): Promise<OrderRecord> {

@@ -74,8 +74,43 @@ test('two instances, 50 concurrent orders for a product with stock 10: exactly 1
   expect(refusal.detail).toMatch(/product 4/);
   expect(peers.product.stockOf(4)).toBe(0);
   expect(await scalar("SELECT count(*) AS n FROM order_items WHERE product_id = 4")).toBe(10);
-  expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE product_id = 4 AND state = 'applied'")).toBe(10);
+  // one reservation per batch of checkouts that went through the lock together, for their total
+  expect(await scalar("SELECT coalesce(sum(quantity), 0) AS n FROM stock_reservations WHERE product_id = 4 AND state = 'applied'")).toBe(10);
   expect(await scalar("SELECT count(*) AS n FROM stock_reservations WHERE state = 'pending'")).toBe(0);
+});
+
+test('checkouts that wait for the same product go through together, each judged in arrival order', async () => {
+  peers.product.setStock(5, 25);
+  const svc = await start();
+  const requestsBefore = peers.product.totalRequests();
+  // 40 shoppers at once: quantities 1, 2 or 3; the stock runs out part way
+  const quantities = Array.from({ length: 40 }, (_, i) => 1 + (i % 3));
+  const responses = await Promise.all(quantities.map(async (q, i) => ({ q, user: 500 + i, r: await order(svc.url, 5, q, await tokens.user(500 + i)) })));
+  const won = responses.filter((x) => x.r.status === 201);
+  const refused = responses.filter((x) => x.r.status === 409);
+  expect(won.length + refused.length).toBe(40);
+  const sold = won.reduce((n, x) => n + x.q, 0);
+  expect(sold).toBeLessThanOrEqual(25);
+  expect(peers.product.stockOf(5)).toBe(25 - sold);
+  // nobody was refused while their quantity was still there
+  for (const x of refused) {
+    const body = (await x.r.json()) as Json;
+    expect(body.available).toBeLessThan(x.q);
+  }
+  expect(25 - sold).toBeLessThan(3); // the last refusals left less than the largest quantity
+  // every order is its own shopper's, with its own items and totals
+  const unit = (await scalar("SELECT min(unit_price_cents) AS n FROM order_items WHERE product_id = 5")) / 100;
+  for (const x of won) {
+    const body = (await x.r.json()) as Json;
+    expect(body.user_id).toBe(x.user);
+    expect(body.order_items).toEqual([expect.objectContaining({ product_id: 5, quantity: x.q })]);
+    expect(body.subtotal).toBeCloseTo(unit * x.q, 2);
+  }
+  expect(await scalar("SELECT coalesce(sum(quantity), 0) AS n FROM order_items WHERE product_id = 5")).toBe(sold);
+  expect(await scalar("SELECT coalesce(sum(quantity), 0) AS n FROM stock_reservations WHERE product_id = 5 AND state = 'applied'")).toBe(sold);
+  // batched: far fewer product reads and writes than two per checkout
+  const peerCalls = peers.product.totalRequests() - requestsBefore;
+  expect(peerCalls).toBeLessThan(40);
 });
 
 test('killed between the stock update and the commit: after a restart the reconciler gives the stock back', async () => {
