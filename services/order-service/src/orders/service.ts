@@ -195,8 +195,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       const fresh: Checkout[] = [];
       batch = fresh;
       gathering.set(key, fresh);
-      // a failure of the batch as a whole (the product service, PostgreSQL) is every member's
-      runBatch(key, fresh).catch((err: unknown) => fresh.forEach((c) => c.reject(err)));
+      // a failure of the batch as a whole (the product service, PostgreSQL) is every member's; a
+      // batch that failed before it got its locks is still open and must not take newcomers
+      runBatch(key, fresh).catch((err: unknown) => {
+        if (gathering.get(key) === fresh) gathering.delete(key);
+        fresh.forEach((c) => c.reject(err));
+      });
     }
     batch.push(checkout);
     if (batch.length >= MAX_BATCH) gathering.delete(key);

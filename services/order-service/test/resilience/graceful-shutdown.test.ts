@@ -61,6 +61,7 @@ it('replaces one replica with another under steady load with zero failed request
   const old = await replica({ SHUTDOWN_DELAY_SECONDS: '2' });
   proxy.add(old.url);
   await until(() => proxy.backend(old.url)?.ready, 10_000, 'first replica in rotation');
+  peers.product.setStock(3, 1_000_000); // the load must not run out of stock (a 409 would count as a failure)
   const seed = await viaProxy('POST', '/orders', { token: shopper, body: { items: [{ product_id: 3, quantity: 1 }], shipping_address: ADDRESS } });
   expect(seed.status).toBe(201);
 
