@@ -57,10 +57,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // the gateway (nginx ingress) and the kubelet reach us from private addresses
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
 
-  app.use(requestId());
-  app.use((_req, res, next) => {
+  const tagRequest = requestId();
+  app.use((req, res, next) => {
     if (deps.state?.shuttingDown) res.setHeader('Connection', 'close');
-    next();
+    tagRequest(req, res, next);
   });
   app.use(measureRequests(metrics));
   // the access log: a line per request at INFO, refusals and failures at WARNING; nothing to listen

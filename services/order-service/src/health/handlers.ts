@@ -70,12 +70,21 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
     return body;
   }
 
+  function sendConnectivity(view: HealthView, req: Request, res: Response): void {
+    const [head, tail] = connectivityBody(view, showDetails(req));
+    const body = `${head}${JSON.stringify(new Date().toISOString())}${tail}`;
+    res.statusCode = view.criticalOk ? 200 : 503;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body); // (Node leaves the body out for HEAD)
+  }
+
   const handlers: OperationHandlers = {
-    getHealthConnectivity: async (_c, req, res) => {
-      const view = await deps.reader.read();
-      const [head, tail] = connectivityBody(view, showDetails(req));
-      res.setHeader('cache-control', 'no-store');
-      res.status(view.criticalOk ? 200 : 503).type('application/json').send(`${head}${JSON.stringify(new Date().toISOString())}${tail}`);
+    getHealthConnectivity: (_c, req, res) => {
+      const view = deps.reader.peek();
+      if (view) return sendConnectivity(view, req, res); // the common case: no promise to wait for
+      return deps.reader.read().then((fresh) => sendConnectivity(fresh, req, res));
     },
     getHealthInfo: async (_c, req, res) => {
       const view = await deps.reader.read();

@@ -117,7 +117,15 @@ export function createHealthReader(options: { sidecarUrl: string; maxAgeMs?: num
     };
   }
 
-  return { read, requestCount: () => requests };
+  /** The shared view without waiting, when read() would give it without fetching or rebuilding. */
+  function peek(): HealthView | null {
+    const t = now();
+    if (!memo || memo.snapshot !== cached?.snapshot || Math.abs(t - memo.at) >= 250) return null;
+    const usable = cached ? t - cached.fetchedAt < maxAge : t - failedAt < maxAge;
+    return usable ? memo.view : null;
+  }
+
+  return { read, peek, requestCount: () => requests };
 }
 
 export type HealthReader = ReturnType<typeof createHealthReader>;

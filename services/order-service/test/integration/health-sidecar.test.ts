@@ -168,9 +168,12 @@ test('a probe without a token answers as the full pipeline does, and anything el
     expect(withQuery.status).toBe(400);
     expect(withQuery.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     // HEAD answers without a body
-    const head = await fetch(`${svc.url}/health/live`, { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(await head.text()).toBe('');
+    for (const path of ['/health/live', '/health/connectivity']) {
+      const head = await fetch(`${svc.url}${path}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await head.text()).toBe('');
+    }
     // probes are counted under their route like any request
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/orders_http_requests_total\{method="GET",route="\/health\/connectivity",status="200"\} [1-9]/);
