@@ -15,7 +15,7 @@ import { startProductStandIn, startCartStandIn, issueToken } from '../services/o
 // the service and the sidecar run with the heap caps their containers get from the chart
 const chartValues = parse(readFileSync(new URL('../charts/order-service/values.yaml', import.meta.url), 'utf8'));
 const SERVICE_NODE = [`--max-old-space-size=${chartValues.heapMegabytes}`];
-const SIDECAR_NODE = [`--max-old-space-size=${chartValues.sidecar.heapMegabytes}`];
+const SIDECAR_NODE = [`--max-old-space-size=${chartValues.sidecar.heapMegabytes}`, ...(chartValues.sidecar.semiSpaceMegabytes ? [`--max-semi-space-size=${chartValues.sidecar.semiSpaceMegabytes}`] : [])];
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -133,7 +133,7 @@ try {
   for (const [r, ceiling] of rows) {
     console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
   }
-  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap caps from the chart: ${SERVICE_NODE} / ${SIDECAR_NODE})`);
+  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
   await product.close();
   await cart.close();
 } finally {

@@ -297,11 +297,14 @@ describe('process', () => {
 
 describe('in its pod', () => {
   /** values.yaml's sidecar heap cap and memory limit (Mi), as the chart gives them to the container */
-  function chartBudget(): { heapMegabytes: number; limitBytes: number } {
-    const values = parse(readFileSync(join(process.cwd(), 'charts/order-service/values.yaml'), 'utf8')) as { sidecar: { heapMegabytes: number; resources: { limits: { memory: string } } } };
+  function chartBudget(): { nodeOptions: string; limitBytes: number } {
+    const values = parse(readFileSync(join(process.cwd(), 'charts/order-service/values.yaml'), 'utf8')) as {
+      sidecar: { heapMegabytes: number; semiSpaceMegabytes?: number; resources: { limits: { memory: string } } };
+    };
     const limit = /^(\d+)Mi$/.exec(values.sidecar.resources.limits.memory);
     if (!limit) throw new Error(`unexpected memory limit ${values.sidecar.resources.limits.memory}`);
-    return { heapMegabytes: values.sidecar.heapMegabytes, limitBytes: Number(limit[1]) * 1024 * 1024 };
+    const semi = values.sidecar.semiSpaceMegabytes ? ` --max-semi-space-size=${values.sidecar.semiSpaceMegabytes}` : '';
+    return { nodeOptions: `--max-old-space-size=${values.sidecar.heapMegabytes}${semi}`, limitBytes: Number(limit[1]) * 1024 * 1024 };
   }
 
   test('in a cluster (Kubernetes client loaded), under the chart\'s heap cap, the built sidecar stays within the chart\'s memory limit', async () => {
@@ -310,13 +313,13 @@ describe('in its pod', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sidecar-kube-'));
     const kubeconfig = join(dir, 'config');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
-    const { heapMegabytes, limitBytes } = chartBudget();
+    const { nodeOptions, limitBytes } = chartBudget();
     const port = await freePort();
     const child = spawn(process.execPath, [join(__dirname_(), '../dist/main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
         ...base,
-        NODE_OPTIONS: `--max-old-space-size=${heapMegabytes}`,
+        NODE_OPTIONS: nodeOptions,
         SIDECAR_PORT: String(port),
         DATABASE_URL: PG,
         KUBECONFIG: kubeconfig,
