@@ -126,9 +126,10 @@ export function createOrderRepository(db: Database) {
 
   /**
    * Inserts the order, its items (in the given order), its first history row and its count in the
-   * daily roll-up, in one statement; the caller owns the transaction.
+   * daily roll-up, in one statement that also gives back the order as inserted (what a read in the
+   * same transaction would return); the caller owns the transaction.
    */
-  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<number> {
+  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<OrderRecord> {
     const items = o.items.map((i) => ({
       product_id: i.productId,
       sku: i.sku,
@@ -138,30 +139,35 @@ export function createOrderRepository(db: Database) {
       unit_price_cents: i.unitPriceMinor,
       total_price_cents: i.totalPriceMinor,
     }));
-    const rows = await db.query<{ id: string }>(
+    const rows = await db.query<OrderRow & { items: OrderItemRow[]; history: OrderStatusHistoryRow[] }>(
       `WITH o AS (
          INSERT INTO orders (order_number, user_id, customer_email, customer_phone, currency, subtotal_cents, tax_cents,
                              shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_state,
                              shipping_postal_code, shipping_country, billing_address, notes, created_at, updated_at)
          VALUES ($number, $user, $email, $phone, $currency, $subtotal, $tax, $shipping, $discount, $total, $address, $city,
                  $state, $postal, $country, $billing::jsonb, $notes, coalesce($created::timestamptz, now()), coalesce($created::timestamptz, now()))
-         RETURNING id, created_at, total_cents
+         RETURNING *
        ), items AS (
          INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
          SELECT o.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
                 (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint
            FROM o, jsonb_array_elements($items::jsonb) WITH ORDINALITY AS e(v, n)
           ORDER BY e.n
+         RETURNING *
        ), history AS (
          INSERT INTO order_status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
          SELECT o.id, NULL, 'pending', $actor, $role, 'created' FROM o
+         RETURNING *
        ), daily AS (
          INSERT INTO order_stats_daily (day, status, orders, total_cents)
          SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', 1, o.total_cents FROM o
          ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
                                                  total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents
        )
-       SELECT id FROM o`,
+       SELECT o.*,
+              coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i), '[]') AS items,
+              coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h), '[]') AS history
+         FROM o`,
       {
         bind: {
           number: o.orderNumber,
@@ -190,7 +196,8 @@ export function createOrderRepository(db: Database) {
         transaction,
       },
     );
-    return toInt(rows[0]!.id);
+    const row = rows[0]!;
+    return toRecord(row, row.items, row.history);
   }
 
   async function addHistory(

@@ -306,8 +306,8 @@ export function createOrderService(deps: OrderServiceDeps) {
           const records: OrderRecord[] = [];
           for (const { actor, order, ctx, fromCart } of entries) {
             const now = clock();
-            const orderId = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
-            const record = (await repo.findById(orderId, t))!;
+            const record = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
+            const orderId = record.id;
             await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart }, t);
             if (ctx.idempotencyKey !== undefined) {
               await idempotency.complete(actor.userId, ctx.idempotencyKey, { status: 201, body: toOrderJson(record), orderId }, t);

@@ -73,6 +73,19 @@ describe('creating an order', () => {
     expect(json).toMatchObject({ subtotal: 39.98, tax_amount: 4, shipping_amount: 10, total_amount: 53.98, shipping_address: '1 Main St', shipping_city: 'Springfield' });
   });
 
+  test('the order a checkout returns is the order as stored (items in order, history, timestamps)', async () => {
+    const o = await orders.createOrder(alice, {
+      items: [{ product_id: 8, quantity: 1 }, { product_id: 7, quantity: 3 }],
+      shipping_address: address,
+      billing_address: { ...address, city: 'Shelbyville' },
+      notes: 'leave at the door',
+    });
+    const stored = await createOrderRepository(tdb.sequelize).findById(o.id);
+    expect(o).toEqual(stored);
+    expect(o.items.map((i) => i.productId)).toEqual([8, 7]);
+    expect(o.createdAt).toBeInstanceOf(Date);
+  });
+
   test('explicit items are merged per product and priced exactly', async () => {
     const o = await orders.createOrder(alice, {
       items: [{ product_id: 8, quantity: 2 }, { product_id: 8, quantity: 1 }],
