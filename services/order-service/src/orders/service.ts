@@ -82,6 +82,8 @@ const MAX_QUANTITY = 1000;
 const PRODUCT_FETCH_CONCURRENCY = 8;
 /** At most this many checkouts go through one stock critical section together. */
 const MAX_BATCH = 32;
+/** Transactions that commit orders without stock at once (a quarter of the default pool of 10, at least). */
+const COMMITTERS = 3;
 
 type NewOrder = Omit<Parameters<ReturnType<typeof createOrderRepository>['insert']>[0], 'orderNumber' | 'createdAt'>;
 
@@ -159,9 +161,49 @@ export function createOrderService(deps: OrderServiceDeps) {
     };
 
     if (!deps.stockManagement) {
-      return (await insertOrders([{ actor, order: build(await fetchProducts(lines, ctx)), ctx, fromCart }]))[0]!;
+      const order = build(await fetchProducts(lines, ctx));
+      return new Promise<OrderRecord>((resolve, reject) => joinCommit({ actor, order, ctx, fromCart, resolve, reject }));
     }
     return new Promise<OrderRecord>((resolve, reject) => joinBatch({ actor, lines, build, ctx, fromCart, resolve, reject }));
+  }
+
+  // ---- checkouts without stock: group commit ---------------------------------------------------
+  //
+  // Orders that need no lock still share transactions under load: at most COMMITTERS transactions
+  // run at once, and each takes every order waiting when it starts (up to MAX_BATCH). On its own an
+  // order commits at once; many at a time cost one BEGIN/COMMIT (and one WAL flush) per group.
+
+  interface Ready {
+    actor: Actor;
+    order: NewOrder;
+    ctx: PlaceOrderContext;
+    fromCart: boolean;
+    resolve: (order: OrderRecord) => void;
+    reject: (err: unknown) => void;
+  }
+  const waiting: Ready[] = [];
+  let committers = 0;
+
+  function joinCommit(ready: Ready): void {
+    waiting.push(ready);
+    if (committers < COMMITTERS) void commitWaiting();
+  }
+
+  async function commitWaiting(): Promise<void> {
+    committers += 1;
+    try {
+      while (waiting.length > 0) {
+        const group = waiting.splice(0, MAX_BATCH);
+        try {
+          const created = await insertOrders(group);
+          group.forEach((r, i) => r.resolve(created[i]!));
+        } catch (err) {
+          group.forEach((r) => r.reject(err));
+        }
+      }
+    } finally {
+      committers -= 1;
+    }
   }
 
   // ---- checkouts with stock: batched per product set ------------------------------------------

@@ -86,6 +86,21 @@ describe('creating an order', () => {
     expect(o.createdAt).toBeInstanceOf(Date);
   });
 
+  test('orders placed at the same moment share transactions, each still whole and exact', async () => {
+    const shoppers = Array.from({ length: 40 }, (_, i) => ({ userId: 700 + i, email: `s${700 + i}@example.com`, role: 'user' as const }));
+    const placed = await Promise.all(shoppers.map((who, i) => orders.createOrder(who, { items: [{ product_id: 8, quantity: 1 + (i % 4) }], shipping_address: address })));
+    placed.forEach((o, i) => {
+      expect(o.userId).toBe(700 + i);
+      expect(o.items).toEqual([expect.objectContaining({ productId: 8, quantity: 1 + (i % 4), totalPriceMinor: 29 * (1 + (i % 4)) })]);
+    });
+    expect(new Set(placed.map((o) => o.orderNumber)).size).toBe(40);
+    expect(await count('orders')).toBe(40);
+    expect(await count('outbox_events')).toBe(40);
+    // xmin is the inserting transaction: fewer transactions than orders
+    const [row] = await tdb.sequelize.query<{ n: string }>('SELECT count(DISTINCT xmin::text) AS n FROM orders', { type: QueryTypes.SELECT });
+    expect(Number(row!.n)).toBeLessThan(40);
+  });
+
   test('explicit items are merged per product and priced exactly', async () => {
     const o = await orders.createOrder(alice, {
       items: [{ product_id: 8, quantity: 2 }, { product_id: 8, quantity: 1 }],
