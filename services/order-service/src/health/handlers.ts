@@ -50,8 +50,8 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
 
   // the report of one view (the reader shares a view between probes for up to 250 ms), serialised
   // once around its timestamp: a probe adds only the time
-  const bodies = new WeakMap<HealthView, Map<boolean, [string, string]>>();
-  function connectivityBody(view: HealthView, details: boolean): [string, string] {
+  const bodies = new WeakMap<HealthView, Map<boolean, [string, string, number]>>();
+  function connectivityBody(view: HealthView, details: boolean): [string, string, number] {
     let forView = bodies.get(view);
     if (!forView) bodies.set(view, (forView = new Map()));
     let body = forView.get(details);
@@ -64,20 +64,21 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
         live_system_status: !view.criticalOk ? 'down' : s.failed + s.warnings > 0 ? 'degraded' : 'operational',
         source: { sidecar: view.reachable ? 'ok' : 'unreachable', generated_at: view.generatedAt },
       });
-      body = [`${head.slice(0, -1)},"timestamp":`, `,${tail.slice(1)}`];
+      const [before, after] = [`${head.slice(0, -1)},"timestamp":`, `,${tail.slice(1)}`];
+      body = [before, after, Buffer.byteLength(before) + Buffer.byteLength(after)];
       forView.set(details, body);
     }
     return body;
   }
 
   function sendConnectivity(view: HealthView, req: Request, res: Response): void {
-    const [head, tail] = connectivityBody(view, showDetails(req));
-    const body = `${head}${JSON.stringify(new Date().toISOString())}${tail}`;
+    const [head, tail, bytes] = connectivityBody(view, showDetails(req));
+    const timestamp = JSON.stringify(new Date().toISOString()); // ASCII: one byte a character
     res.statusCode = view.criticalOk ? 200 : 503;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body); // (Node leaves the body out for HEAD)
+    res.setHeader('Content-Length', bytes + timestamp.length);
+    res.end(`${head}${timestamp}${tail}`); // (Node leaves the body out for HEAD)
   }
 
   const handlers: OperationHandlers = {
