@@ -252,7 +252,9 @@ export function createOrderService(deps: OrderServiceDeps) {
     const productIds = key.split(',').map(Number);
     await withProductLocks(db, productIds, async () => {
       if (gathering.get(key) === batch) gathering.delete(key); // newcomers form the next batch
-      const ctx = batch[0]!.ctx;
+      // the product service's calls on behalf of several shoppers carry none of their tokens (it
+      // needs none): the first one's request id, for tracing
+      const ctx: PeerContext = batch.length === 1 ? batch[0]!.ctx : { requestId: batch[0]!.ctx.requestId };
       // first give back what a checkout killed halfway left taken, before the stock moves on
       await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx);
       const products = await readProducts(productIds, ctx);
