@@ -82,7 +82,7 @@ const MAX_QUANTITY = 1000;
 const PRODUCT_FETCH_CONCURRENCY = 8;
 /** At most this many checkouts go through one stock critical section together. */
 const MAX_BATCH = 32;
-/** Transactions that commit orders without stock at once (a quarter of the default pool of 10, at least). */
+/** Transactions that commit orders without stock at once (the rest of the pool, 10 by default, stays for reads). */
 const COMMITTERS = 3;
 
 type NewOrder = Omit<Parameters<ReturnType<typeof createOrderRepository>['insert']>[0], 'orderNumber' | 'createdAt'>;
@@ -336,9 +336,9 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   /**
    * The orders of one checkout or one batch, in one transaction: each with its items, history,
-   * roll-up, event and idempotency record, and the batch's reservation marked applied. Read back
-   * inside the transaction, as committed. An order-number collision (1 in 31^8 a day) retries the
-   * transaction with fresh numbers.
+   * roll-up, event and idempotency record, and the batch's reservation marked applied. Each order as
+   * its insert statement gave it back (what a read in the transaction would see). An order-number
+   * collision (1 in 31^8 a day) retries the transaction with fresh numbers.
    */
   async function insertOrders(
     entries: Array<{ actor: Actor; order: NewOrder; ctx: PlaceOrderContext; fromCart: boolean }>,
