@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parseAllDocuments, parse } from 'yaml';
+import { mebibytes } from './container-budget.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const chart = join(repo, 'charts/order-service');
@@ -99,11 +100,6 @@ describe.each(Object.entries(COMBINATIONS))('%s', (_name, args) => {
 
   test('every Node container has a V8 heap cap well inside its memory limit', () => {
     const pod = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec;
-    const mebibytes = (q: string) => {
-      const m = /^(\d+)(Mi|Gi)$/.exec(q);
-      if (!m) throw new Error(`unexpected quantity ${q}`);
-      return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
-    };
     for (const c of [...pod.containers, ...pod.initContainers]) {
       const options = c.env.find((e: K8sObject) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
       const cap = /^--max-old-space-size=(\d+)( --max-semi-space-size=\d+)?$/.exec(options ?? '');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
-import { parse } from 'yaml';
+import { containerBudget } from '../../charts/test/container-budget.js';
 import { loadSidecarConfig, userHealthPath } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
 import { buildSnapshot } from '../src/results.js';
@@ -296,24 +296,13 @@ describe('process', () => {
 });
 
 describe('in its pod', () => {
-  /** values.yaml's sidecar heap cap and memory limit (Mi), as the chart gives them to the container */
-  function chartBudget(): { nodeOptions: string; limitBytes: number } {
-    const values = parse(readFileSync(join(process.cwd(), 'charts/order-service/values.yaml'), 'utf8')) as {
-      sidecar: { heapMegabytes: number; semiSpaceMegabytes?: number; resources: { limits: { memory: string } } };
-    };
-    const limit = /^(\d+)Mi$/.exec(values.sidecar.resources.limits.memory);
-    if (!limit) throw new Error(`unexpected memory limit ${values.sidecar.resources.limits.memory}`);
-    const semi = values.sidecar.semiSpaceMegabytes ? ` --max-semi-space-size=${values.sidecar.semiSpaceMegabytes}` : '';
-    return { nodeOptions: `--max-old-space-size=${values.sidecar.heapMegabytes}${semi}`, limitBytes: Number(limit[1]) * 1024 * 1024 };
-  }
-
   test('in a cluster (Kubernetes client loaded), under the chart\'s heap cap, the built sidecar stays within the chart\'s memory limit', async () => {
     const pod = { name: 'orders-mem', namespace: 'shop', uid: 'uid-mem' };
     const api = await startKubeApi(pod);
     const dir = mkdtempSync(join(tmpdir(), 'sidecar-kube-'));
     const kubeconfig = join(dir, 'config');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
-    const { nodeOptions, limitBytes } = chartBudget();
+    const { nodeOptions, limitMiB } = containerBudget('sidecar');
     const port = await freePort();
     const child = spawn(process.execPath, [join(__dirname_(), '../dist/main.js')], {
       env: {
@@ -340,7 +329,7 @@ describe('in its pod', () => {
       }
       expect(child.exitCode).toBeNull(); // the heap cap did not kill it
       expect(peak).toBeGreaterThan(50 * 1024 * 1024); // it did load the client (outside a cluster it stays near 60 MB)
-      expect(peak).toBeLessThan(limitBytes * 0.85); // room to spare below the OOM killer
+      expect(peak).toBeLessThan(limitMiB * 1024 * 1024 * 0.85); // room to spare below the OOM killer
     } finally {
       child.kill('SIGKILL');
       await api.close();

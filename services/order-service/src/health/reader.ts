@@ -70,18 +70,23 @@ export function createHealthReader(options: { sidecarUrl: string; maxAgeMs?: num
   // the view of one snapshot, made again when the snapshot changes or a quarter of a second has
   // passed (staleness is judged by the clock): probes in between share it
   let memo: { snapshot: SidecarSnapshot | undefined; at: number; view: HealthView } | null = null;
+  /** The sidecar's results (or its being unreachable) are recent enough to answer with. */
+  const usable = (t: number) => (cached ? t - cached.fetchedAt < maxAge : t - failedAt < maxAge);
+  const memoValid = (t: number) => memo !== null && memo.snapshot === cached?.snapshot && Math.abs(t - memo.at) < 250;
 
   async function read(): Promise<HealthView> {
-    const t = now();
-    const fresh = cached && t - cached.fetchedAt < maxAge;
-    const recentlyFailed = !cached && t - failedAt < maxAge;
-    if (!fresh && !recentlyFailed) {
+    if (!usable(now())) {
       inFlight ??= refresh().finally(() => (inFlight = null));
       await inFlight;
     }
-    const snapshot = cached?.snapshot;
-    if (!memo || memo.snapshot !== snapshot || Math.abs(now() - memo.at) >= 250) memo = { snapshot, at: now(), view: view() };
-    return memo.view;
+    if (!memoValid(now())) memo = { snapshot: cached?.snapshot, at: now(), view: view() };
+    return memo!.view;
+  }
+
+  /** The shared view without waiting, when read() would give it without fetching or rebuilding. */
+  function peek(): HealthView | null {
+    const t = now();
+    return usable(t) && memoValid(t) ? memo!.view : null;
   }
 
   function view(): HealthView {
@@ -115,14 +120,6 @@ export function createHealthReader(options: { sidecarUrl: string; maxAgeMs?: num
       criticalOk: Boolean(snap?.ready) && pg.status !== 'unknown',
       dependencies,
     };
-  }
-
-  /** The shared view without waiting, when read() would give it without fetching or rebuilding. */
-  function peek(): HealthView | null {
-    const t = now();
-    if (!memo || memo.snapshot !== cached?.snapshot || Math.abs(t - memo.at) >= 250) return null;
-    const usable = cached ? t - cached.fetchedAt < maxAge : t - failedAt < maxAge;
-    return usable ? memo.view : null;
   }
 
   return { read, peek, requestCount: () => requests };

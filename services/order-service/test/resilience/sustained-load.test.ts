@@ -12,17 +12,10 @@ import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient, quantile, type Answer } from './support/client.js';
 import { CANARY, collectGarbage, createPasswordDatabase, HEAVY, rssMb, sleep, spawnService, spawnSidecar, Transcript, until, type PasswordDatabase, type SidecarProcess } from './support/harness.js';
 import { deleteStream } from '../support/service.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { containerBudget } from '../../../../charts/test/container-budget.js';
 
-/** The chart's heap cap and memory limit for the service container: the process runs as the pod runs it. */
-const chart = (() => {
-  const values = parse(readFileSync(join(process.cwd(), 'charts/order-service/values.yaml'), 'utf8')) as { heapMegabytes: number; resources: { limits: { memory: string } } };
-  const limit = /^(\d+)Mi$/.exec(values.resources.limits.memory);
-  if (!limit) throw new Error(`unexpected memory limit ${values.resources.limits.memory}`);
-  return { heapMegabytes: values.heapMegabytes, limitMiB: Number(limit[1]) }; // rssMb() counts MiB too
-})();
+/** The chart's heap settings and memory limit for the service container: the process runs as the pod runs it. */
+const chart = containerBudget('service');
 
 const WARM_UP_SECONDS = 8;
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? (HEAVY ? 300 : 20));
@@ -60,7 +53,7 @@ beforeAll(async () => {
   const deps = { DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379', PRODUCT_SERVICE_URL: product.url };
   sidecar = await spawnSidecar(await freePort(), deps, transcript);
   // with an inspector on loopback, so the test can ask for a full garbage collection before measuring
-  service = await spawnService({ ...deps, SIDECAR_URL: sidecar.url, MIGRATE_ON_START: 'true', EVENTS_STREAM: stream, CACHE_PREFIX: `${stream}:cache`, LOG_LEVEL: 'INFO' }, transcript, 'service', ['--inspect=127.0.0.1:0', `--max-old-space-size=${chart.heapMegabytes}`]);
+  service = await spawnService({ ...deps, SIDECAR_URL: sidecar.url, MIGRATE_ON_START: 'true', EVENTS_STREAM: stream, CACHE_PREFIX: `${stream}:cache`, LOG_LEVEL: 'INFO' }, transcript, 'service', ['--inspect=127.0.0.1:0', ...chart.nodeOptions.split(' ')]);
   await until(async () => (await call('GET', '/health/ready')).status === 200, 15_000, 'service ready');
 });
 
@@ -156,7 +149,7 @@ it('serves a sustained mixed workload with no errors and flat memory', async () 
   console.log(
     `sustained load: ${measured.length} requests in ${LOAD_SECONDS} s after a ${WARM_UP_SECONDS} s warm-up (${(measured.length / LOAD_SECONDS).toFixed(0)} req/s, ${CLIENTS} clients), 0 errors; ` +
       `service RSS after a full GC ${rssWarm.toFixed(1)} MB after warm-up → ${rssEnd.toFixed(1)} MB at the end (allowed +${allowed.toFixed(1)}; ` +
-      `between collections ${Math.min(...samples).toFixed(0)}–${Math.max(...samples).toFixed(0)} MB under a ${chart.heapMegabytes} MB heap cap, limit ${chart.limitMiB} MiB), sidecar RSS ${sidecarRss.toFixed(1)} MB\n  ${byOp.join('\n  ')}`,
+      `between collections ${Math.min(...samples).toFixed(0)}–${Math.max(...samples).toFixed(0)} MB under ${chart.nodeOptions}, limit ${chart.limitMiB} MiB), sidecar RSS ${sidecarRss.toFixed(1)} MB\n  ${byOp.join('\n  ')}`,
   );
 });
 

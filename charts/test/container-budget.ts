@@ -1,0 +1,28 @@
+// What the chart gives each Node container of the pod for memory, read from values.yaml: the
+// NODE_OPTIONS its template renders from the heap values, and the memory limit. The process tests
+// run the built service and sidecar the way the pod does and hold them to these limits.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+interface HeapValues {
+  heapMegabytes: number;
+  semiSpaceMegabytes?: number;
+  resources: { limits: { memory: string } };
+}
+
+/** A Kubernetes memory quantity in MiB (the chart uses Mi and Gi). */
+export function mebibytes(quantity: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`unexpected memory quantity ${quantity}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** NODE_OPTIONS and the memory limit (MiB) of the service or the sidecar container, as the chart sets them. */
+export function containerBudget(container: 'service' | 'sidecar'): { nodeOptions: string; limitMiB: number } {
+  const values = parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../order-service/values.yaml'), 'utf8')) as HeapValues & { sidecar: HeapValues };
+  const v = container === 'sidecar' ? values.sidecar : values;
+  const semi = v.semiSpaceMegabytes ? ` --max-semi-space-size=${v.semiSpaceMegabytes}` : '';
+  return { nodeOptions: `--max-old-space-size=${v.heapMegabytes}${semi}`, limitMiB: mebibytes(v.resources.limits.memory) };
+}
