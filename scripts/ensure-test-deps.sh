@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the tests need is installed and running: PostgreSQL and Redis on
-# loopback, Prometheus's promtool, and Go + sprig for ../shared/tools/helm-render.
+# loopback, PgBouncer and openssl (the pooler tests start their own), Prometheus's promtool,
+# and Go + sprig for ../shared/tools/helm-render.
 # Everything comes from Debian's packages; nothing is done when it is already there.
 set -euo pipefail
 
@@ -35,6 +36,16 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null; then
   for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.2; done
 fi
 
+# PgBouncer: the pooler tests run their own (as the postgres user, on free ports); the package's
+# system service on 6432 is never used, so it is stopped and disabled where an init system runs it
+if [ ! -x /usr/sbin/pgbouncer ] && ! command -v pgbouncer >/dev/null; then
+  echo "ensure-test-deps: installing PgBouncer"
+  apt_install pgbouncer
+  { systemctl disable --now pgbouncer || service pgbouncer stop; } >/dev/null 2>&1 || true
+fi
+# openssl makes the pooler tests' throwaway CA and certificates
+command -v openssl >/dev/null || apt_install openssl
+
 # promtool (Debian's prometheus package ships it)
 command -v promtool >/dev/null || { echo "ensure-test-deps: installing promtool"; apt_install prometheus; }
 
@@ -46,4 +57,4 @@ for tools in "${SHARED_TOOLS_DIR:-}" ../shared/tools /work/shared/tools; do
     break
   fi
 done
-echo "ensure-test-deps: PostgreSQL, Redis and promtool ready"
+echo "ensure-test-deps: PostgreSQL, Redis, PgBouncer and promtool ready"
