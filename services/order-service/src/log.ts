@@ -1,7 +1,8 @@
 // pino JSON lines with the service's name; secrets are redacted and errors are reduced to their
-// class and code, so no stack trace, SQL text or secret ever reaches a log line.
+// class, code and cause (describe-error.ts), so no stack trace, SQL text or secret ever reaches a log line.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { describeCause } from './describe-error.js';
 import { DomainError } from './domain/errors.js';
 
 export type Log = Logger;
@@ -52,8 +53,9 @@ export function createLogger(options: LogOptions): Log {
 }
 
 /**
- * An error as a log line may show it: its class, its code and, for our own domain errors only,
- * their message (which we wrote). Driver and library messages can quote SQL or values, so they stay out.
+ * An error as a log line may show it: its class, its code, why it happened (SQLSTATE, TLS reason,
+ * errno and address) and, for our own domain errors only, their message (which we wrote). Driver and
+ * library messages can quote SQL or values, so only connection-level ones (which quote no data) are kept.
  */
 export function describeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { class: typeof err };
@@ -65,5 +67,5 @@ export function describeError(err: unknown): Record<string, unknown> {
     described.status = err.status;
     described.message = err.message;
   }
-  return described;
+  return { ...described, ...describeCause(err) };
 }

@@ -71,7 +71,7 @@ describe('problem+json mapping', () => {
     const line = logText.split('\n').find((l) => l.includes('"request failed"') && l.includes('req-500-test'));
     expect(line).toBeDefined();
     const entry = JSON.parse(line!);
-    expect(entry.err).toEqual({ class: 'Error', code: '42P01' });
+    expect(entry.err).toEqual({ class: 'Error', code: '42P01', why: 'SQLSTATE 42P01 undefined_table', sqlstate: '42P01', condition: 'undefined_table' });
     for (const leak of ['SELECT', 'hunter2', 'stack']) expect(line).not.toContain(leak);
   });
 
