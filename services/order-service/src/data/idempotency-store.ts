@@ -1,12 +1,31 @@
 // Idempotency keys in PostgreSQL (after the IETF httpapi Idempotency-Key draft): per caller and
 // key, a fingerprint of the request and, once done, the first response — written in the same
-// transaction as the order, so a committed order always has its response recorded.
+// transaction as the order, so a committed order always has its response recorded. Each claim of a
+// key (the first, or a take-over after a lapsed lease) gets a new fencing token; the order's
+// transaction locks the key's row and commits only while its token still holds the key, so a request
+// stalled past its lease can never add a second order beside its retry's.
 
+import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { Conflict, Unprocessable } from '../domain/errors.js';
-import type { Database } from './database.js';
+import { codeOf, type Database } from './database.js';
 
-export type IdempotencyBegin = { kind: 'new' } | { kind: 'replay'; status: number; body: unknown };
+export type IdempotencyBegin = { kind: 'new'; token: string } | { kind: 'replay'; status: number; body: unknown };
+
+/** One request's claim on a key. */
+export interface KeyClaim {
+  userId: number;
+  key: string;
+  token: string;
+}
+
+/** The key was taken over by a retry after this request's lease lapsed: it must not commit. */
+export class KeyTakenOver extends Error {
+  constructor(readonly claim: KeyClaim) {
+    super('idempotency key taken over by a retry');
+    this.name = 'KeyTakenOver';
+  }
+}
 
 export interface IdempotencyOptions {
   ttlHours: number;
@@ -14,61 +33,102 @@ export interface IdempotencyOptions {
   leaseSeconds?: number;
 }
 
+function inFlight(key: string): Conflict {
+  return new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
+}
+
 export function createIdempotencyStore(db: Database, options: IdempotencyOptions) {
   const lease = `${options.leaseSeconds ?? 30} seconds`;
   const ttl = `${options.ttlHours} hours`;
 
+  /**
+   * Claims the key: a new one, or one past its TTL, or one in flight whose lease lapsed (its request
+   * died or stalled) for the same request. Never waits: a key whose row an order transaction holds
+   * is in flight (409), so retries do not pile up on pool connections behind a checkout.
+   */
   async function begin(userId: number, key: string, fingerprint: string): Promise<IdempotencyBegin> {
-    // claim the key: new, expired, or in flight with a lapsed lease and the same request
-    const claimed = await db.query(
-      `INSERT INTO idempotency_keys (user_id, key, fingerprint, state, locked_until, expires_at)
-       VALUES ($user, $key, $fp, 'in_flight', now() + $lease::interval, now() + $ttl::interval)
-       ON CONFLICT (user_id, key) DO UPDATE
-          SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight', locked_until = EXCLUDED.locked_until,
-              expires_at = EXCLUDED.expires_at, response_status = NULL, response_body = NULL, order_id = NULL,
-              created_at = now()
-        WHERE idempotency_keys.expires_at < now()
-           OR (idempotency_keys.state = 'in_flight' AND idempotency_keys.locked_until < now()
-               AND idempotency_keys.fingerprint = EXCLUDED.fingerprint)
-       RETURNING key`,
-      { bind: { user: userId, key, fp: fingerprint, lease, ttl }, type: QueryTypes.SELECT },
+    const token = randomUUID();
+    const bind = { user: userId, key, fp: fingerprint, lease, ttl, token };
+    const inserted = await db.query(
+      `INSERT INTO idempotency_keys (user_id, key, fingerprint, state, locked_until, expires_at, token)
+       VALUES ($user, $key, $fp, 'in_flight', now() + $lease::interval, now() + $ttl::interval, $token)
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
+      { bind, type: QueryTypes.SELECT },
     );
-    if (claimed.length === 1) return { kind: 'new' };
+    if (inserted.length === 1) return { kind: 'new', token };
+    try {
+      const taken = await db.query(
+        `WITH free AS (
+           SELECT user_id, key FROM idempotency_keys
+            WHERE user_id = $user AND key = $key
+              AND (expires_at < now() OR (state = 'in_flight' AND locked_until < now() AND fingerprint = $fp))
+              FOR UPDATE NOWAIT)
+         UPDATE idempotency_keys k
+            SET fingerprint = $fp, state = 'in_flight', locked_until = now() + $lease::interval, token = $token,
+                expires_at = now() + $ttl::interval, response_status = NULL, response_body = NULL, order_id = NULL, created_at = now()
+           FROM free WHERE k.user_id = free.user_id AND k.key = free.key
+         RETURNING k.key`,
+        { bind, type: QueryTypes.SELECT },
+      );
+      if (taken.length === 1) return { kind: 'new', token };
+    } catch (err) {
+      if (codeOf(err) !== '55P03') throw err;
+      throw inFlight(key); // an order transaction is deciding this key right now
+    }
+    const found = await outcome(userId, key, fingerprint);
+    return found ?? begin(userId, key, fingerprint); // purged in between: claim again
+  }
 
+  /** What a key says to a request that does not hold it: replay, 422 for another body, 409 in flight; null when gone. */
+  async function outcome(userId: number, key: string, fingerprint: string): Promise<IdempotencyBegin | null> {
     const [row] = await db.query<{ fingerprint: string; state: string; response_status: number | null; response_body: unknown }>(
       'SELECT fingerprint, state, response_status, response_body FROM idempotency_keys WHERE user_id = $user AND key = $key',
       { bind: { user: userId, key }, type: QueryTypes.SELECT },
     );
-    if (!row) return begin(userId, key, fingerprint); // purged in between: claim again
+    if (!row) return null;
     if (row.fingerprint !== fingerprint) {
       throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was already used with a different request');
     }
     if (row.state === 'done') return { kind: 'replay', status: row.response_status ?? 201, body: row.response_body };
-    throw new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', {
-      idempotency_key: key,
-    });
+    throw inFlight(key);
   }
 
-  async function complete(
-    userId: number,
-    key: string,
-    response: { status: number; body: unknown; orderId: number },
-    transaction: Transaction,
-  ): Promise<void> {
-    await db.query(
+  /**
+   * Locks the claimed keys' rows for the order transaction (in one order, so two transactions cannot
+   * deadlock) and returns the claims that no longer hold their key: a retry took it over. A take-over
+   * now waits for this transaction, and finds the key done when it commits.
+   */
+  async function hold(claims: KeyClaim[], transaction: Transaction): Promise<Set<KeyClaim>> {
+    if (claims.length === 0) return new Set();
+    const rows = await db.query<{ user_id: string; key: string; token: string | null }>(
+      `SELECT k.user_id, k.key, k.token::text AS token FROM idempotency_keys k
+         JOIN (SELECT * FROM jsonb_to_recordset($claims::jsonb) AS c(user_id bigint, key text)) c
+           ON k.user_id = c.user_id AND k.key = c.key
+        WHERE k.state = 'in_flight' ORDER BY k.user_id, k.key FOR UPDATE OF k`,
+      { bind: { claims: JSON.stringify(claims.map((c) => ({ user_id: c.userId, key: c.key }))) }, type: QueryTypes.SELECT, transaction },
+    );
+    const holders = new Set(rows.map((r) => `${r.user_id}\u0000${r.key}\u0000${r.token}`));
+    return new Set(claims.filter((c) => !holders.has(`${c.userId}\u0000${c.key}\u0000${c.token}`)));
+  }
+
+  /** Records the response with the order; only the claim that holds the key may (hold() checked it). */
+  async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, transaction: Transaction): Promise<void> {
+    const done = await db.query(
       `UPDATE idempotency_keys SET state = 'done', response_status = $status, response_body = $body::jsonb, order_id = $order
-        WHERE user_id = $user AND key = $key`,
+        WHERE user_id = $user AND key = $key AND token = $token AND state = 'in_flight' RETURNING key`,
       {
-        bind: { user: userId, key, status: response.status, body: JSON.stringify(response.body), order: response.orderId },
+        bind: { user: claim.userId, key: claim.key, token: claim.token, status: response.status, body: JSON.stringify(response.body), order: response.orderId },
+        type: QueryTypes.SELECT,
         transaction,
       },
     );
+    if (done.length !== 1) throw new KeyTakenOver(claim); // rolls the order back with it
   }
 
-  /** The request failed: free the key so a retry runs again (only successes are replayed). */
-  async function release(userId: number, key: string): Promise<void> {
-    await db.query(`DELETE FROM idempotency_keys WHERE user_id = $user AND key = $key AND state = 'in_flight'`, {
-      bind: { user: userId, key },
+  /** The request failed: free the key so a retry runs again (only successes are replayed), unless a retry holds it now. */
+  async function release(claim: KeyClaim): Promise<void> {
+    await db.query(`DELETE FROM idempotency_keys WHERE user_id = $user AND key = $key AND token = $token AND state = 'in_flight'`, {
+      bind: { user: claim.userId, key: claim.key, token: claim.token },
     });
   }
 
@@ -77,7 +137,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
     return rows.length;
   }
 
-  return { begin, complete, release, purgeExpired };
+  return { begin, outcome, hold, complete, release, purgeExpired };
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

@@ -129,7 +129,8 @@ export function createOrderRepository(db: Database) {
    * daily roll-up, in one statement that also gives back the order as inserted (what a read in the
    * same transaction would return); the caller owns the transaction.
    */
-  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<OrderRecord> {
+  /** The order as inserted, or null when its order number is taken (nothing written; the transaction goes on). */
+  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<OrderRecord | null> {
     const items = o.items.map((i) => ({
       product_id: i.productId,
       sku: i.sku,
@@ -146,6 +147,7 @@ export function createOrderRepository(db: Database) {
                              shipping_postal_code, shipping_country, billing_address, notes, created_at, updated_at)
          VALUES ($number, $user, $email, $phone, $currency, $subtotal, $tax, $shipping, $discount, $total, $address, $city,
                  $state, $postal, $country, $billing::jsonb, $notes, coalesce($created::timestamptz, now()), coalesce($created::timestamptz, now()))
+         ON CONFLICT (order_number) DO NOTHING
          RETURNING *
        ), items AS (
          INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
@@ -196,8 +198,8 @@ export function createOrderRepository(db: Database) {
         transaction,
       },
     );
-    const row = rows[0]!;
-    return toRecord(row, row.items, row.history);
+    const row = rows[0];
+    return row ? toRecord(row, row.items, row.history) : null;
   }
 
   async function addHistory(

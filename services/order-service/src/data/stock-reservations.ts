@@ -1,6 +1,7 @@
 // The write-ahead record of every stock change sent to the product service: written (committed)
-// before the PATCH, marked applied in the order's own transaction, compensated otherwise. What a
-// crash leaves 'pending' is repaired by orders/stock-reconciler.ts.
+// before the PATCH with the id of the transaction holding the products' locks, marked applied in
+// that same transaction with the orders, compensated otherwise. What a crash leaves 'pending' is
+// repaired by orders/stock-repair.ts (before the next checkout) and orders/stock-reconciler.ts.
 
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
@@ -13,18 +14,21 @@ export interface Reservation {
   quantity: number;
   stockBefore: number;
   stockAfter: number;
+  /** pg_xact_status of the lock holder's transaction (null: unknown) — only from pendingFor */
+  holder?: 'in progress' | 'committed' | 'aborted' | null;
 }
 
 export function createStockReservations(db: Database) {
-  async function record(lines: Array<Omit<Reservation, 'id' | 'reservationId'>>): Promise<string> {
+  /** One statement for all lines, committed on its own before any PATCH; `lockXid` is the holder's transaction. */
+  async function record(lines: Array<Omit<Reservation, 'id' | 'reservationId' | 'holder'>>, lockXid: string): Promise<string> {
     const reservationId = randomUUID();
-    for (const l of lines) {
-      await db.query(
-        `INSERT INTO stock_reservations (reservation_id, product_id, quantity, stock_before, stock_after, state)
-         VALUES ($rid, $pid, $qty, $before, $after, 'pending')`,
-        { bind: { rid: reservationId, pid: l.productId, qty: l.quantity, before: l.stockBefore, after: l.stockAfter } },
-      );
-    }
+    await db.query(
+      `INSERT INTO stock_reservations (reservation_id, product_id, quantity, stock_before, stock_after, state, lock_xid)
+       SELECT $rid, (l->>'productId')::bigint, (l->>'quantity')::int, (l->>'stockBefore')::int, (l->>'stockAfter')::int,
+              'pending', $xid::bigint
+         FROM jsonb_array_elements($lines::jsonb) AS l`,
+      { bind: { rid: reservationId, lines: JSON.stringify(lines), xid: lockXid } },
+    );
     return reservationId;
   }
 
@@ -42,20 +46,23 @@ export function createStockReservations(db: Database) {
     });
   }
 
-  async function markReservation(reservationId: string, state: 'compensated'): Promise<void> {
+  async function markReservation(reservationId: string, state: 'compensated', transaction?: Transaction): Promise<void> {
     await db.query(
       `UPDATE stock_reservations SET state = $state, updated_at = now() WHERE reservation_id = $rid AND state = 'pending'`,
-      { bind: { rid: reservationId, state } },
+      { bind: { rid: reservationId, state }, transaction },
     );
   }
 
   /**
-   * The pending rows of these products, newest first. Called under the products' locks, where no
-   * live request can hold one: the lock is kept from the row's insert to its applied/compensated mark.
+   * The pending rows of these products, newest first, each with the fate of the transaction that
+   * held the products' locks when it was written: 'in progress' is a live checkout, anything else
+   * (aborted, committed without marking it, too old to know, or written before 0005) an orphan.
    */
   async function pendingFor(productIds: number[]): Promise<Reservation[]> {
     const rows = await db.query<Record<string, unknown>>(
-      `SELECT id, reservation_id, product_id, quantity, stock_before, stock_after FROM stock_reservations
+      `SELECT id, reservation_id, product_id, quantity, stock_before, stock_after,
+              CASE WHEN lock_xid IS NULL THEN NULL ELSE pg_xact_status(lock_xid::text::xid8) END AS holder
+         FROM stock_reservations
         WHERE state = 'pending' AND product_id = ANY($ids::bigint[]) ORDER BY product_id, id DESC`,
       { bind: { ids: productIds }, type: QueryTypes.SELECT },
     );
@@ -83,6 +90,7 @@ function toReservation(r: Record<string, unknown>): Reservation {
     quantity: Number(r.quantity),
     stockBefore: Number(r.stock_before),
     stockAfter: Number(r.stock_after),
+    ...(r.holder !== undefined ? { holder: r.holder as Reservation['holder'] } : {}),
   };
 }
 

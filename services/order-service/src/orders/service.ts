@@ -2,16 +2,17 @@
 // No Express here and no SQL: persistence is data/order-repository.ts, peers come in as ports.
 
 import { createHash } from 'node:crypto';
-import { UniqueConstraintError, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import type { Database } from '../data/database.js';
-import { createIdempotencyStore } from '../data/idempotency-store.js';
+import { createIdempotencyStore, KeyTakenOver, type KeyClaim } from '../data/idempotency-store.js';
 import { createOrderRepository } from '../data/order-repository.js';
 import { createOutbox } from '../data/outbox.js';
 import { repairOrphanedStock } from './stock-repair.js';
-import { withProductLocks } from '../data/stock-locks.js';
+import { DEFAULT_LOCK_DEADLINES, withProductLocks, type LockDeadlines } from '../data/stock-locks.js';
 import { createStockReservations } from '../data/stock-reservations.js';
 import {
   Conflict,
+  DependencyUnavailable,
   Forbidden,
   InvalidTransition,
   NotFound,
@@ -71,11 +72,15 @@ export interface OrderServiceDeps {
   /** take and give back stock at the product service (STOCK_MANAGEMENT) */
   stockManagement?: boolean;
   idempotency?: { ttlHours: number; leaseSeconds?: number };
+  /** what the stock lock transaction's deadlines are made of */
+  deadlines?: { statementTimeoutMs: number; peerTimeoutMs: number };
   /** test hooks: called at fault points (the crash-safety tests kill the process there) */
   faults?: { afterStockUpdate?: () => void };
 }
 
 export type PlaceOrderContext = PeerContext & { idempotencyKey?: string };
+/** A checkout's context inside the service: with the claim on its key once placeOrder has one. */
+type CheckoutContext = PeerContext & { claim?: KeyClaim };
 
 export const MAX_PAGE_SIZE = 100;
 const MAX_QUANTITY = 1000;
@@ -101,19 +106,27 @@ export function createOrderService(deps: OrderServiceDeps) {
    * replayed for a retry; a different body under the key is 422, a concurrent duplicate 409.
    */
   async function placeOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}) {
-    const key = ctx.idempotencyKey;
-    if (key === undefined) return { order: toOrderJson(await createOrder(actor, input, ctx)), replayed: false };
-    const begun = await idempotency.begin(actor.userId, key, fingerprintOf(input));
+    const { idempotencyKey: key, ...peer } = ctx;
+    if (key === undefined) return { order: toOrderJson(await createOrder(actor, input, peer)), replayed: false };
+    const fingerprint = fingerprintOf(input);
+    const begun = await idempotency.begin(actor.userId, key, fingerprint);
     if (begun.kind === 'replay') return { order: begun.body as ReturnType<typeof toOrderJson>, replayed: true };
+    const claim: KeyClaim = { userId: actor.userId, key, token: begun.token };
     try {
-      return { order: toOrderJson(await createOrder(actor, input, ctx)), replayed: false };
+      return { order: toOrderJson(await createOrder(actor, input, { ...peer, claim })), replayed: false };
     } catch (err) {
-      await idempotency.release(actor.userId, key).catch(() => undefined);
+      if (err instanceof KeyTakenOver) {
+        // fenced off: nothing of ours committed; answer with what the key says now
+        const now = await idempotency.outcome(actor.userId, key, fingerprint);
+        if (now?.kind === 'replay') return { order: now.body as ReturnType<typeof toOrderJson>, replayed: true };
+        throw new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
+      }
+      await idempotency.release(claim).catch(() => undefined);
       throw err;
     }
   }
 
-  async function createOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}): Promise<OrderRecord> {
+  async function createOrder(actor: Actor, input: CreateOrderInput, ctx: CheckoutContext = {}): Promise<OrderRecord> {
     if (!input.shipping_address) {
       throw new ValidationFailed('A shipping address is required', [
         { field: 'shipping_address', message: 'is required' },
@@ -176,7 +189,7 @@ export function createOrderService(deps: OrderServiceDeps) {
   interface Ready {
     actor: Actor;
     order: NewOrder;
-    ctx: PlaceOrderContext;
+    ctx: CheckoutContext;
     fromCart: boolean;
     resolve: (order: OrderRecord) => void;
     reject: (err: unknown) => void;
@@ -195,8 +208,12 @@ export function createOrderService(deps: OrderServiceDeps) {
       while (waiting.length > 0) {
         const group = waiting.splice(0, MAX_BATCH);
         try {
-          const created = await insertOrders(group);
-          group.forEach((r, i) => r.resolve(created[i]!));
+          const { live, created } = await db.transaction(async (t) => {
+            const admitted = await admit(group, t);
+            return { live: admitted, created: await insertOrders(admitted, t) };
+          });
+          live.forEach((r, i) => r.resolve(created[i]!));
+          logCreated(created);
         } catch (err) {
           group.forEach((r) => r.reject(err));
         }
@@ -204,6 +221,21 @@ export function createOrderService(deps: OrderServiceDeps) {
     } finally {
       committers -= 1;
     }
+  }
+
+  /**
+   * Locks the keys of the members that have one and turns away those whose key a retry has taken
+   * over since (KeyTakenOver); the rest may commit in transaction t, which now holds their keys.
+   */
+  async function admit<M extends { ctx: CheckoutContext; reject: (err: unknown) => void }>(members: M[], t: Transaction): Promise<M[]> {
+    const claims = members.flatMap((m) => (m.ctx.claim ? [m.ctx.claim] : []));
+    const fenced = await idempotency.hold(claims, t);
+    if (fenced.size === 0) return members;
+    return members.filter((m) => {
+      if (!m.ctx.claim || !fenced.has(m.ctx.claim)) return true;
+      m.reject(new KeyTakenOver(m.ctx.claim));
+      return false;
+    });
   }
 
   // ---- checkouts with stock: batched per product set ------------------------------------------
@@ -221,7 +253,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     actor: Actor;
     lines: CartLine[];
     build: (products: Map<number, CatalogProduct>) => NewOrder;
-    ctx: PlaceOrderContext;
+    ctx: CheckoutContext;
     fromCart: boolean;
     resolve: (order: OrderRecord) => void;
     reject: (err: unknown) => void;
@@ -250,60 +282,95 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   async function runBatch(key: string, batch: Checkout[]): Promise<void> {
     const productIds = key.split(',').map(Number);
-    await withProductLocks(db, productIds, async () => {
-      if (gathering.get(key) === batch) gathering.delete(key); // newcomers form the next batch
-      // the product service's calls on behalf of several shoppers carry none of their tokens (it
-      // needs none): the first one's request id, for tracing
-      const ctx: PeerContext = batch.length === 1 ? batch[0]!.ctx : { requestId: batch[0]!.ctx.requestId };
-      // first give back what a checkout killed halfway left taken, before the stock moves on
-      await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx);
-      const products = await readProducts(productIds, ctx);
-      const left = new Map(productIds.map((id) => [id, products.get(id)?.stock ?? null]));
-      const taken: Array<{ checkout: Checkout; order: NewOrder }> = [];
-      for (const checkout of batch) {
+    const done = await withProductLocks(
+      db,
+      productIds,
+      async (locked) => {
+        if (gathering.get(key) === batch) gathering.delete(key); // newcomers form the next batch
+        // the product service's calls on behalf of several shoppers carry none of their tokens (it
+        // needs none): the first one's request id, for tracing
+        const ctx: PeerContext = batch.length === 1 ? batch[0]!.ctx : { requestId: batch[0]!.ctx.requestId };
+        // first give back what a checkout that died halfway left taken, before the stock moves on
+        await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx);
+        const live = await admit(batch, locked.transaction);
+        if (live.length === 0) return null;
+        const products = await readProducts(productIds, ctx);
+        const taken = takeInTurn(live, products);
+        if (taken.length === 0) return null;
+        const changes = productIds
+          .filter((id) => products.get(id)!.stock !== null)
+          .map((id) => {
+            const before = products.get(id)!.stock!;
+            const after = before - taken.reduce((n, t) => n + (t.lines.find((l) => l.productId === id)?.quantity ?? 0), 0);
+            return { productId: id, quantity: before - after, stockBefore: before, stockAfter: after };
+          })
+          .filter((c) => c.quantity > 0);
+        const reservationId = await reservations.record(changes, locked.xid); // committed before any PATCH
+        const applied: typeof changes = [];
         try {
-          checkAvailable(checkout.lines, products, left);
-          const order = checkout.build(products as Map<number, CatalogProduct>);
-          for (const l of checkout.lines) {
-            const stock = left.get(l.productId);
-            if (stock !== null && stock !== undefined) left.set(l.productId, stock - l.quantity);
+          if (!(await locked.stillHeld())) throw lostLocks();
+          for (const c of changes) {
+            await deps.catalog.setStock(c.productId, c.stockAfter, ctx);
+            applied.push(c);
           }
-          taken.push({ checkout, order });
+          deps.faults?.afterStockUpdate?.();
+          const created = await insertOrders(taken, locked.transaction);
+          await reservations.markApplied(reservationId, created[0]!.id, locked.transaction);
+          return { taken, created };
         } catch (err) {
-          checkout.reject(err); // this one alone: out of stock, unavailable, mixed currencies
+          // give the stock back while the locks are still ours; without them it is the repair's job
+          // (the reservation's holder is then no longer running), never a blind PATCH
+          if (await locked.stillHeld()) {
+            try {
+              for (const c of applied.reverse()) await deps.catalog.setStock(c.productId, c.stockBefore, ctx);
+              await reservations.markReservation(reservationId, 'compensated');
+            } catch {
+              deps.log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler');
+            }
+          } else {
+            deps.log?.warn({ reservation_id: reservationId }, 'stock locks lost: compensation deferred to the repair');
+          }
+          throw err;
         }
-      }
-      if (taken.length === 0) return;
-      const changes = productIds
-        .filter((id) => products.get(id)!.stock !== null)
-        .map((id) => {
-          const before = products.get(id)!.stock!;
-          const after = left.get(id)!;
-          return { productId: id, quantity: before - after, stockBefore: before, stockAfter: after };
-        });
-      const reservationId = await reservations.record(changes); // committed before any PATCH
-      const applied: typeof changes = [];
-      const compensate = async () => {
-        for (const c of applied.reverse()) await deps.catalog.setStock(c.productId, c.stockBefore, ctx);
-        await reservations.markReservation(reservationId, 'compensated');
-      };
+      },
+      lockDeadlinesFor(productIds.length),
+    );
+    // resolved only now: the orders are committed with the lock transaction
+    if (!done) return;
+    done.taken.forEach((t, i) => t.resolve(done.created[i]!));
+    logCreated(done.created);
+  }
+
+  /**
+   * Between two statements of a lock transaction run the product calls: the repair's, the reads
+   * (PRODUCT_FETCH_CONCURRENCY at a time) and one PATCH per product, each bounded by the peer
+   * timeout. Past that the process is stalled, and the server ends the transaction and frees the locks.
+   */
+  function lockDeadlinesFor(products: number): LockDeadlines {
+    if (!deps.deadlines) return DEFAULT_LOCK_DEADLINES;
+    const { statementTimeoutMs, peerTimeoutMs } = deps.deadlines;
+    const calls = 2 + Math.ceil(products / PRODUCT_FETCH_CONCURRENCY) + products;
+    return { lockTimeoutMs: DEFAULT_LOCK_DEADLINES.lockTimeoutMs, statementTimeoutMs, idleTimeoutMs: calls * peerTimeoutMs + 5_000 };
+  }
+
+  /** The checkouts that can be had, each judged in arrival order against what the ones before it left. */
+  function takeInTurn(live: Checkout[], products: Map<number, CatalogProduct | null>): Array<Checkout & { order: NewOrder }> {
+    const left = new Map([...products].map(([id, p]) => [id, p?.stock ?? null]));
+    const taken: Array<Checkout & { order: NewOrder }> = [];
+    for (const checkout of live) {
       try {
-        for (const c of changes) {
-          await deps.catalog.setStock(c.productId, c.stockAfter, ctx);
-          applied.push(c);
+        checkAvailable(checkout.lines, products, left);
+        const order = checkout.build(products as Map<number, CatalogProduct>);
+        for (const l of checkout.lines) {
+          const stock = left.get(l.productId);
+          if (stock !== null && stock !== undefined) left.set(l.productId, stock - l.quantity);
         }
-        deps.faults?.afterStockUpdate?.();
-        const created = await insertOrders(
-          taken.map((t) => ({ actor: t.checkout.actor, order: t.order, ctx: t.checkout.ctx, fromCart: t.checkout.fromCart })),
-          reservationId,
-        );
-        taken.forEach((t, i) => t.checkout.resolve(created[i]!));
+        taken.push({ ...checkout, order });
       } catch (err) {
-        // give the stock back; if that fails too, the reconciler finds the pending rows
-        await compensate().catch(() => deps.log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler'));
-        throw err;
+        checkout.reject(err); // this one alone: out of stock, unavailable, mixed currencies
       }
-    });
+    }
+    return taken;
   }
 
   /** Fresh product reads, at most PRODUCT_FETCH_CONCURRENCY at once; null for a product that is not there. */
@@ -335,40 +402,29 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   /**
-   * The orders of one checkout or one batch, in one transaction: each with its items, history,
-   * roll-up, event and idempotency record, and the batch's reservation marked applied. Each order as
-   * its insert statement gave it back (what a read in the transaction would see). An order-number
-   * collision (1 in 31^8 a day) retries the transaction with fresh numbers.
+   * The orders of one checkout or one batch in transaction t (their keys held by it): each with its
+   * items, history, roll-up, event and idempotency record, as its insert statement gave it back. An
+   * order-number collision (1 in 31^8 a day) writes nothing and is retried with a fresh number.
    */
-  async function insertOrders(
-    entries: Array<{ actor: Actor; order: NewOrder; ctx: PlaceOrderContext; fromCart: boolean }>,
-    reservationId?: string,
-  ): Promise<OrderRecord[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const created = await db.transaction(async (t) => {
-          const records: OrderRecord[] = [];
-          for (const { actor, order, ctx, fromCart } of entries) {
-            const now = clock();
-            const record = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
-            const orderId = record.id;
-            await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart }, t);
-            if (ctx.idempotencyKey !== undefined) {
-              await idempotency.complete(actor.userId, ctx.idempotencyKey, { status: 201, body: toOrderJson(record), orderId }, t);
-            }
-            records.push(record);
-          }
-          // a batch's reservation names its first order
-          if (reservationId) await reservations.markApplied(reservationId, records[0]!.id, t);
-          return records;
-        });
-        for (const record of created) deps.log?.info({ order_id: record.id, user_id: record.userId }, 'order created');
-        return created;
-      } catch (err) {
-        if (attempt < 3 && err instanceof UniqueConstraintError && 'order_number' in (err.fields ?? {})) continue;
-        throw err;
+  async function insertOrders(entries: Array<{ actor: Actor; order: NewOrder; ctx: CheckoutContext; fromCart: boolean }>, t: Transaction): Promise<OrderRecord[]> {
+    const records: OrderRecord[] = [];
+    for (const { actor, order, ctx, fromCart } of entries) {
+      let record: OrderRecord | null = null;
+      for (let attempt = 1; !record; attempt++) {
+        const now = clock();
+        record = await repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
+        if (!record && attempt >= 3) throw new Error('order numbers collided three times');
       }
+      const orderId = record.id;
+      await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart }, t);
+      if (ctx.claim) await idempotency.complete(ctx.claim, { status: 201, body: toOrderJson(record), orderId }, t);
+      records.push(record);
     }
+    return records;
+  }
+
+  function logCreated(created: OrderRecord[]): void {
+    for (const record of created) deps.log?.info({ order_id: record.id, user_id: record.userId }, 'order created');
   }
 
   function mergeLines(lines: readonly CartLine[] | ReadonlyArray<{ product_id: number; quantity: number }>): CartLine[] {
@@ -545,6 +601,11 @@ export function fingerprintOf(body: unknown): string {
         ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
         : v;
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+/** The session holding a checkout's locks is gone (pooler or server ended it): nothing was taken. */
+function lostLocks(): DependencyUnavailable {
+  return new DependencyUnavailable('postgres', 'The order database is unavailable right now; retry shortly', 1);
 }
 
 function requireAdmin(actor: Actor): void {

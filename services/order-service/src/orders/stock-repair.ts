@@ -1,7 +1,8 @@
 // Gives back the stock of checkouts that died between their stock update and their order's commit
-// (a crash, a SIGKILL, a lost connection). It runs under the products' locks, where every pending
-// reservation is an orphan (a live checkout holds the lock from its reservation to its applied or
-// compensated mark), and before any new stock write, so the product's stock still tells whether the
+// (a crash, a SIGKILL, a lost connection, a stalled process whose transaction the server ended). A
+// pending reservation is an orphan when the transaction that held its products' locks is no longer
+// running (PostgreSQL's pg_xact_status; it marks the row applied when it commits); it runs under the
+// products' locks and before any new stock write, so the product's stock still tells whether the
 // orphan's PATCH happened: stock = after → give it back; stock = before → it never happened. Rows
 // are taken newest first, so a chain of orphans on one product unwinds in reverse order.
 
@@ -20,7 +21,8 @@ export async function repairOrphanedStock(
   ctx: PeerContext = {},
 ): Promise<RepairResult> {
   const result: RepairResult = { restored: 0, untouched: 0, review: 0 };
-  const pending = await deps.reservations.pendingFor(productIds);
+  // never a live checkout's stock (under our locks none can be live: it would hold one of them)
+  const pending = (await deps.reservations.pendingFor(productIds)).filter((r) => r.holder !== 'in progress');
   if (pending.length === 0) return result;
   for (const productId of new Set(pending.map((r) => r.productId))) {
     let current = (await deps.catalog.getProduct(productId, ctx))?.stock ?? null;

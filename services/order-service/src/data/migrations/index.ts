@@ -7,6 +7,7 @@ import * as orders from './0001-orders.js';
 import * as checkoutSafety from './0002-checkout-safety.js';
 import * as dailyStats from './0003-daily-stats.js';
 import * as pendingByProduct from './0004-pending-by-product.js';
+import * as fencing from './0005-fencing.js';
 
 export type MigrationFn = UmzugMigrationFn<QueryInterface>;
 
@@ -15,4 +16,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0002-checkout-safety', ...checkoutSafety },
   { name: '0003-daily-stats', ...dailyStats },
   { name: '0004-pending-by-product', ...pendingByProduct },
+  { name: '0005-fencing', ...fencing },
 ];
