@@ -1,7 +1,9 @@
 // The one place that reads the environment: every variable of CONTRACTS.md §1 plus the service's
 // extras, validated once into a typed, frozen Config. Everything else takes the Config as a parameter.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { SSLMODES } from './data/database-tls.js';
 import { toBasisPoints, toMinorUnits } from './domain/money.js';
 
 export type Environment = 'production' | 'development' | 'test';
@@ -17,8 +19,12 @@ export interface Config {
   logLevel: LogLevel;
   /** normalised to postgresql:// (the old postgresql+asyncpg:// form is accepted) */
   databaseUrl: string;
+  /** DATABASE_CA_FILE: PEM bundle trusted for PostgreSQL when the URL names no sslrootcert (system CAs otherwise) */
+  databaseCaFile: string | undefined;
   /** undefined outside production means "no cache" */
   redisUrl: string | undefined;
+  /** REDIS_CA_FILE: PEM bundle trusted for rediss:// (system CAs otherwise) */
+  redisCaFile: string | undefined;
   secretKey: string;
   /** true when no SECRET_KEY was given outside production and a random one was made for this process */
   secretKeyGenerated: boolean;
@@ -126,11 +132,46 @@ const httpUrl = z
   }, 'must be an http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** Why a CA bundle cannot be used (errno or content), or undefined; never the path or the content. */
+function caFileProblem(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  try {
+    new X509Certificate(text);
+  } catch {
+    return 'holds no PEM certificate';
+  }
+  return undefined;
+}
+
+// a CA bundle is read at start-up, so a missing mount stops the pod instead of failing every connection
+const caFile = z
+  .string()
+  .trim()
+  .superRefine((path, ctx) => {
+    const problem = caFileProblem(path);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const postgresUrl = z
   .string()
   .trim()
   .refine((v) => /^(postgres|postgresql|postgresql\+asyncpg):\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
-  .transform(normaliseDatabaseUrl);
+  .transform(normaliseDatabaseUrl)
+  .superRefine((url, ctx) => {
+    const params = new URL(url).searchParams;
+    const sslmode = params.get('sslmode');
+    if (sslmode !== null && !(SSLMODES as readonly string[]).includes(sslmode)) {
+      ctx.addIssue({ code: 'custom', message: `sslmode must be one of ${SSLMODES.join(', ')}` });
+    }
+    const rootcert = params.get('sslrootcert');
+    const problem = rootcert === null ? undefined : caFileProblem(rootcert);
+    if (problem) ctx.addIssue({ code: 'custom', message: `sslrootcert ${problem}` });
+  });
 
 const redisUrl = z
   .string()
@@ -155,7 +196,9 @@ const environmentSchema = z.object({
     .transform((v) => LOG_LEVELS[v] as LogLevel)
     .default('info'),
   DATABASE_URL: postgresUrl.optional(),
+  DATABASE_CA_FILE: caFile.optional(),
   REDIS_URL: redisUrl.optional(),
+  REDIS_CA_FILE: caFile.optional(),
   SECRET_KEY: z.string().optional(),
   ALGORITHM: z.string().trim().refine((v) => v === 'HS256', 'must be HS256 (the only algorithm the user service issues)').default('HS256'),
   ACCESS_TOKEN_EXPIRE_MINUTES: intText(1, 7 * 24 * 60).default(30),
@@ -218,6 +261,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${String(issue.path[0])} ${issue.message}`);
     }
   }
+  if (parsed.success) {
+    const params = new URL(parsed.data.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL).searchParams;
+    // libpq's verify-ca without a CA would trust any certificate a public CA signed for anyone
+    if (params.get('uselibpqcompat') === 'true' && params.get('sslmode') === 'verify-ca' && !params.has('sslrootcert') && !parsed.data.DATABASE_CA_FILE) {
+      problems.push('DATABASE_URL sslmode=verify-ca with uselibpqcompat=true needs sslrootcert or DATABASE_CA_FILE');
+    }
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -239,7 +289,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     version: SERVICE_VERSION,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL,
+    databaseCaFile: e.DATABASE_CA_FILE,
     redisUrl: e.REDIS_URL,
+    redisCaFile: e.REDIS_CA_FILE,
     // Outside production a missing key becomes a random per-process key, never a well-known one:
     // a forgotten ENVIRONMENT=production must not let anyone mint admin tokens.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
@@ -302,7 +354,8 @@ export function normaliseDatabaseUrl(url: string): string {
   const ssl = parsed.searchParams.get('ssl');
   if (ssl !== null && !parsed.searchParams.has('sslmode')) {
     parsed.searchParams.delete('ssl');
-    parsed.searchParams.set('sslmode', ['true', 'require', '1'].includes(ssl.toLowerCase()) ? 'require' : ssl);
+    const word = ssl.toLowerCase();
+    parsed.searchParams.set('sslmode', ['true', 'require', '1'].includes(word) ? 'require' : ['false', '0'].includes(word) ? 'disable' : ssl);
     return parsed.toString();
   }
   return text;
@@ -330,7 +383,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     listen: `${config.serviceHost}:${config.servicePort}`,
     log_level: config.logLevel,
     database_url: maskUrl(config.databaseUrl),
+    database_ca_file: config.databaseCaFile ?? null,
     redis_url: maskUrl(config.redisUrl),
+    redis_ca_file: config.redisCaFile ?? null,
     secret_key: config.secretKeyGenerated ? 'generated for this process (development)' : 'set',
     algorithm: config.algorithm,
     user_service_url: maskUrl(config.peers.userServiceUrl),

@@ -66,7 +66,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const metrics = overrides.metrics ?? createServiceMetrics();
   const state: ServiceState = { ready: false, shuttingDown: false, migrationsApplied: false };
 
-  const database = createDatabase({ url: config.databaseUrl, poolMax: config.dbPoolMax, log });
+  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, log });
   const shutdowns: Array<() => void> = [];
   const shutdownsAsync: Array<() => Promise<void>> = [];
   try {
@@ -100,7 +100,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     });
 
     // after the commit: events to the stream, carts cleared; both retried until they succeed
-    const redis = config.redisUrl ? createRedisClient(config.redisUrl, { log }) : null;
+    const redis = config.redisUrl ? createRedisClient(config.redisUrl, { caFile: config.redisCaFile, log }) : null;
     if (redis) shutdowns.push(() => redis.disconnect());
     const relay = createOutboxRelay({
       outbox: createOutbox(database),

@@ -1,10 +1,13 @@
 // The Sequelize instance over pg (its pool, transactions and bound queries; the SQL is our own): pool sized for the pod, TLS when the URL asks for it, no SQL in logs.
 
 import { Sequelize } from 'sequelize';
+import { readDatabaseTls } from './database-tls.js';
 
 export interface DatabaseOptions {
   /** postgresql:// or postgres:// (config.ts normalises the old postgresql+asyncpg:// form) */
   url: string;
+  /** DATABASE_CA_FILE: the CA bundle when the URL names no sslrootcert (system CAs otherwise) */
+  caFile?: string;
   poolMax?: number;
   /** connection attempt bound, so an outage answers quickly instead of hanging */
   connectTimeoutMs?: number;
@@ -14,20 +17,17 @@ export interface DatabaseOptions {
 export type Database = Sequelize;
 
 export function createDatabase(options: DatabaseOptions): Database {
-  const url = new URL(options.url);
-  const sslmode = url.searchParams.get('sslmode') ?? (url.searchParams.get('ssl') === 'true' ? 'require' : null);
-  // Sequelize copies query parameters into the driver options; pg takes TLS as `ssl` instead
-  for (const p of ['sslmode', 'ssl', 'channel_binding', 'options']) url.searchParams.delete(p);
-  const tls = sslmode && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow';
+  // Sequelize copies query parameters into the driver options: the TLS ones are read and removed there
+  const tls = readDatabaseTls(options.url, { caFile: options.caFile });
 
-  const sequelize = new Sequelize(url.toString(), {
+  const sequelize = new Sequelize(tls.url, {
     dialect: 'postgres',
     logging: false, // statements carry customer data: never logged
     benchmark: false,
     pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 10_000, evict: 5_000 },
     dialectOptions: {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-      ...(tls ? { ssl: { rejectUnauthorized: sslmode !== 'no-verify' } } : {}),
+      ...(tls.ssl ? { ssl: tls.ssl } : {}),
     },
     define: { underscored: true, timestamps: false, freezeTableName: true },
   });

@@ -16,7 +16,7 @@ async function migrate(): Promise<number> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel, service: `${config.serviceName}-migrate`, version: config.version });
-  const database = createDatabase({ url: config.databaseUrl, poolMax: 1, log });
+  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: 1, log });
   try {
     const applied = await runMigrations(database);
     log.info({ database_url: maskUrl(config.databaseUrl), applied }, applied.length > 0 ? 'migrations applied' : 'no pending migrations');

@@ -3,7 +3,7 @@
 // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chownSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chownSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,7 +42,14 @@ export interface ThrowawayPostgres {
   log(): string;
 }
 
-export async function startThrowawayPostgres(password: string): Promise<ThrowawayPostgres> {
+export interface ThrowawayPostgresOptions {
+  /** PEM server certificate and key: ssl=on, and TCP clients must use TLS (hostssl in pg_hba.conf) */
+  ssl?: { certFile: string; keyFile: string };
+  /** listen_addresses (default 127.0.0.1); loopback only */
+  listen?: string[];
+}
+
+export async function startThrowawayPostgres(password: string, settings: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const bin = binDir();
   const owner = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'orders-pg-'));
@@ -56,8 +63,20 @@ export async function startThrowawayPostgres(password: string): Promise<Throwawa
 
   await exec('initdb', ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C']);
   rmSync(pwfile);
+  const listen = settings.listen ?? ['127.0.0.1'];
+  let tlsOptions = '';
+  if (settings.ssl) {
+    const [cert, key] = [join(dir, 'server.crt'), join(dir, 'server.key')];
+    copyFileSync(settings.ssl.certFile, cert);
+    copyFileSync(settings.ssl.keyFile, key);
+    chmodSync(key, 0o600); // PostgreSQL refuses a key others can read
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(hba, ['local all all scram-sha-256', ...listen.map((a) => `hostssl all all ${a}/32 scram-sha-256`), ''].join('\n'));
+    if (owner) for (const p of [cert, key, hba]) chownSync(p, owner.uid, owner.gid);
+    tlsOptions = ` -c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key}`;
+  }
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=40`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=${listen.join(',')} -c fsync=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=40${tlsOptions}`;
   const start = async () => {
     await exec('pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-l', logfile, '-o', options]);
   };
