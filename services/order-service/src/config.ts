@@ -66,6 +66,8 @@ export interface Config {
   testFaultPoint: 'after-stock-update' | 'after-event-publish' | null;
   peerTimeoutMs: number;
   dbPoolMax: number;
+  /** every database query's deadline (client side) and the stock lock transaction's statement_timeout */
+  dbQueryTimeoutMs: number;
   sidecarUrl: string;
   healthDetails: HealthDetails;
   shutdownDelaySeconds: number;
@@ -221,6 +223,7 @@ const environmentSchema = z.object({
   TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
   DB_POOL_MAX: intText(1, 1000).default(10),
+  DB_QUERY_TIMEOUT_MS: intText(100, 600000).default(5000),
   SIDECAR_URL: httpUrl.default('http://127.0.0.1:9091'),
   HEALTH_DETAILS: z
     .string()
@@ -322,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testFaultPoint: e.ENVIRONMENT === 'test' ? (e.TEST_FAULT_POINT ?? null) : null,
     peerTimeoutMs: e.PEER_TIMEOUT_MS,
     dbPoolMax: e.DB_POOL_MAX,
+    dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
     sidecarUrl: e.SIDECAR_URL,
     healthDetails: e.HEALTH_DETAILS ?? (production ? 'admin' : 'always'),
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
@@ -400,6 +404,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     idempotency_ttl_hours: config.idempotencyTtlHours,
     peer_timeout_ms: config.peerTimeoutMs,
     db_pool_max: config.dbPoolMax,
+    db_query_timeout_ms: config.dbQueryTimeoutMs,
     sidecar_url: maskUrl(config.sidecarUrl),
     health_details: config.healthDetails,
     shutdown_delay_seconds: config.shutdownDelaySeconds,

@@ -66,7 +66,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const metrics = overrides.metrics ?? createServiceMetrics();
   const state: ServiceState = { ready: false, shuttingDown: false, migrationsApplied: false };
 
-  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, log });
+  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs, log });
   const shutdowns: Array<() => void> = [];
   const shutdownsAsync: Array<() => Promise<void>> = [];
   try {
@@ -96,6 +96,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       log,
       stockManagement: config.stockManagement,
       idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds },
+      deadlines: { statementTimeoutMs: config.dbQueryTimeoutMs, peerTimeoutMs: config.peerTimeoutMs },
       ...(config.testFaultPoint === 'after-stock-update' ? { faults: { afterStockUpdate: killSelf } } : {}),
     });
 

@@ -11,6 +11,11 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** connection attempt bound, so an outage answers quickly instead of hanging */
   connectTimeoutMs?: number;
+  /**
+   * every query's bound on the client side, through any pooler (PgBouncer queues a query while it
+   * cannot log in to the server): the connection is dropped and the caller gets a 503
+   */
+  queryTimeoutMs?: number;
   log?: { debug(obj: object, msg?: string): void };
 }
 
@@ -24,9 +29,13 @@ export function createDatabase(options: DatabaseOptions): Database {
     dialect: 'postgres',
     logging: false, // statements carry customer data: never logged
     benchmark: false,
-    pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 10_000, evict: 5_000 },
+    // waiting for a free connection is bounded like a query
+    pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: options.queryTimeoutMs ?? 5_000, evict: 5_000 },
     dialectOptions: {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      // client-side only: server-side settings in the startup packet are refused or lost by poolers
+      query_timeout: options.queryTimeoutMs ?? 5_000,
+      keepAlive: true,
       ...(tls.ssl ? { ssl: tls.ssl } : {}),
     },
     define: { underscored: true, timestamps: false, freezeTableName: true },
@@ -41,18 +50,24 @@ export function toInt(value: unknown): number {
   return n;
 }
 
-// What "the database is not there right now" looks like through Sequelize and pg: no connection to
-// be had (refused, timed out, pool exhausted), or the server ending ours (shutdown, restart, crash).
+// What "the database is not there right now" looks like through Sequelize, pg and a pooler: no
+// connection to be had (refused, timed out, pool exhausted, TLS refused), the server or the pooler
+// ending ours (shutdown, restart, crash; PgBouncer's 08P01 "server login has been failing"), or a
+// query past its deadline.
 const UNAVAILABLE_NAMES = /^Sequelize(Connection\w*|HostNot\w*|InvalidConnection)Error$/;
 const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, shutting down)
   '53300', // too_many_connections
-  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  '08000', '08001', '08003', '08004', '08006', '08P01', // connection exceptions; PgBouncer answers 08P01
+  '57014', // query_canceled: statement_timeout on a stalled server
+  '55P03', // lock_not_available: lock_timeout
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN',
 ]);
-const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|connection is closed|Connection ended/i;
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|connection is closed|Connection ended|Query read timeout|timeout exceeded when trying to connect/i;
+// a certificate or handshake refused: configuration, but to a client the database is not there
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
 
 /** True when err (or what it wraps) says PostgreSQL cannot be reached, not that a statement failed. */
 export function isDatabaseUnavailable(err: unknown): boolean {
@@ -60,10 +75,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
     const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
     if (typeof name === 'string' && UNAVAILABLE_NAMES.test(name)) return true;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TLS_CODE.test(code))) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
     const next = e as { parent?: unknown; original?: unknown; cause?: unknown };
     e = next.parent ?? next.original ?? next.cause;
   }
   return false;
+}
+
+/** The SQLSTATE of a pg error, also through Sequelize's wrapper. */
+export function codeOf(err: unknown): string | undefined {
+  const e = err as { parent?: { code?: unknown }; original?: { code?: unknown }; code?: unknown } | null;
+  const code = e?.parent?.code ?? e?.original?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
 }

@@ -17,7 +17,7 @@ export interface LockDeadlines {
   idleTimeoutMs: number;
 }
 
-export const DEFAULT_LOCK_DEADLINES: LockDeadlines = { lockTimeoutMs: 5_000, statementTimeoutMs: 5_000, idleTimeoutMs: 15_000 };
+export const DEFAULT_LOCK_DEADLINES: LockDeadlines = { lockTimeoutMs: 3_000, statementTimeoutMs: 5_000, idleTimeoutMs: 15_000 };
 
 /** The open transaction holding the locks: queries in it see and write under them. */
 export interface LockedCheckout {
@@ -99,7 +99,8 @@ export async function withProductLocks<T>(
           { bind: { ids }, type: QueryTypes.SELECT, transaction },
         );
       } catch (err) {
-        if (codeOf(err) === '55P03') throw new DependencyUnavailable('stock-lock', 'Stock for these products is busy; please retry', 1);
+        // lock_timeout, or the statement's own deadline while waiting for the lock
+        if (['55P03', '57014'].includes(codeOf(err) ?? '')) throw new DependencyUnavailable('stock-lock', 'Stock for these products is busy; please retry', 1);
         throw err;
       }
       const stillHeld = async () => {

@@ -350,7 +350,8 @@ export function createOrderService(deps: OrderServiceDeps) {
     if (!deps.deadlines) return DEFAULT_LOCK_DEADLINES;
     const { statementTimeoutMs, peerTimeoutMs } = deps.deadlines;
     const calls = 2 + Math.ceil(products / PRODUCT_FETCH_CONCURRENCY) + products;
-    return { lockTimeoutMs: DEFAULT_LOCK_DEADLINES.lockTimeoutMs, statementTimeoutMs, idleTimeoutMs: calls * peerTimeoutMs + 5_000 };
+    const lockTimeoutMs = Math.min(DEFAULT_LOCK_DEADLINES.lockTimeoutMs, Math.floor(statementTimeoutMs / 2));
+    return { lockTimeoutMs, statementTimeoutMs, idleTimeoutMs: calls * peerTimeoutMs + 5_000 };
   }
 
   /** The checkouts that can be had, each judged in arrival order against what the ones before it left. */
