@@ -44,7 +44,8 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
     SECRET_KEY: secretKey,
     DATABASE_URL: databaseUrl,
-    DB_POOL_MAX: '3', // a checkout holds a stock-lock connection beside its transaction
+    DB_POOL_MAX: '3',
+    DATABASE_SINGLE_SESSION: 'true', // PGlite: one backend session behind the socket server
     USER_SERVICE_URL: peers.user.url,
     CART_SERVICE_URL: peers.cart.url,
     PRODUCT_SERVICE_URL: peers.product.url,

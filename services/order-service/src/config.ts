@@ -68,6 +68,8 @@ export interface Config {
   dbPoolMax: number;
   /** every database query's deadline (client side) and the stock lock transaction's statement_timeout */
   dbQueryTimeoutMs: number;
+  /** DATABASE_SINGLE_SESSION: an embedded one-session PostgreSQL (PGlite); never in production */
+  dbSingleSession: boolean;
   sidecarUrl: string;
   healthDetails: HealthDetails;
   shutdownDelaySeconds: number;
@@ -224,6 +226,7 @@ const environmentSchema = z.object({
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
   DB_POOL_MAX: intText(1, 1000).default(10),
   DB_QUERY_TIMEOUT_MS: intText(100, 600000).default(5000),
+  DATABASE_SINGLE_SESSION: boolText.default(false),
   SIDECAR_URL: httpUrl.default('http://127.0.0.1:9091'),
   HEALTH_DETAILS: z
     .string()
@@ -254,6 +257,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (missing.length > 0) problems.push(`missing ${missing.join(', ')} (required in production)`);
     if (present.SECRET_KEY !== undefined && present.SECRET_KEY.length < 32) {
       problems.push('SECRET_KEY must be at least 32 characters in production');
+    }
+    // it gives up the stock record's crash safety
+    if (['true', '1', 'yes', 'on'].includes((present.DATABASE_SINGLE_SESSION ?? '').trim().toLowerCase())) {
+      problems.push('DATABASE_SINGLE_SESSION is for an embedded development database, not production');
     }
   }
 
@@ -326,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     peerTimeoutMs: e.PEER_TIMEOUT_MS,
     dbPoolMax: e.DB_POOL_MAX,
     dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+    dbSingleSession: e.DATABASE_SINGLE_SESSION,
     sidecarUrl: e.SIDECAR_URL,
     healthDetails: e.HEALTH_DETAILS ?? (production ? 'admin' : 'always'),
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,

@@ -97,6 +97,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       stockManagement: config.stockManagement,
       idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds },
       deadlines: { statementTimeoutMs: config.dbQueryTimeoutMs, peerTimeoutMs: config.peerTimeoutMs },
+      singleSession: config.dbSingleSession,
       ...(config.testFaultPoint === 'after-stock-update' ? { faults: { afterStockUpdate: killSelf } } : {}),
     });
 

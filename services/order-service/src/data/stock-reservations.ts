@@ -20,14 +20,14 @@ export interface Reservation {
 
 export function createStockReservations(db: Database) {
   /** One statement for all lines, committed on its own before any PATCH; `lockXid` is the holder's transaction. */
-  async function record(lines: Array<Omit<Reservation, 'id' | 'reservationId' | 'holder'>>, lockXid: string): Promise<string> {
+  async function record(lines: Array<Omit<Reservation, 'id' | 'reservationId' | 'holder'>>, lockXid: string, transaction?: Transaction): Promise<string> {
     const reservationId = randomUUID();
     await db.query(
       `INSERT INTO stock_reservations (reservation_id, product_id, quantity, stock_before, stock_after, state, lock_xid)
        SELECT $rid, (l->>'productId')::bigint, (l->>'quantity')::int, (l->>'stockBefore')::int, (l->>'stockAfter')::int,
               'pending', $xid::bigint
          FROM jsonb_array_elements($lines::jsonb) AS l`,
-      { bind: { rid: reservationId, lines: JSON.stringify(lines), xid: lockXid } },
+      { bind: { rid: reservationId, lines: JSON.stringify(lines), xid: lockXid }, transaction },
     );
     return reservationId;
   }
@@ -40,9 +40,10 @@ export function createStockReservations(db: Database) {
     );
   }
 
-  async function mark(id: number, state: 'compensated' | 'needs_review'): Promise<void> {
+  async function mark(id: number, state: 'compensated' | 'needs_review', transaction?: Transaction): Promise<void> {
     await db.query(`UPDATE stock_reservations SET state = $state, updated_at = now() WHERE id = $id AND state = 'pending'`, {
       bind: { id, state },
+      transaction,
     });
   }
 
@@ -58,13 +59,13 @@ export function createStockReservations(db: Database) {
    * held the products' locks when it was written: 'in progress' is a live checkout, anything else
    * (aborted, committed without marking it, too old to know, or written before 0005) an orphan.
    */
-  async function pendingFor(productIds: number[]): Promise<Reservation[]> {
+  async function pendingFor(productIds: number[], transaction?: Transaction): Promise<Reservation[]> {
     const rows = await db.query<Record<string, unknown>>(
       `SELECT id, reservation_id, product_id, quantity, stock_before, stock_after,
               CASE WHEN lock_xid IS NULL THEN NULL ELSE pg_xact_status(lock_xid::text::xid8) END AS holder
          FROM stock_reservations
         WHERE state = 'pending' AND product_id = ANY($ids::bigint[]) ORDER BY product_id, id DESC`,
-      { bind: { ids: productIds }, type: QueryTypes.SELECT },
+      { bind: { ids: productIds }, type: QueryTypes.SELECT, transaction },
     );
     return rows.map(toReservation);
   }

@@ -72,6 +72,11 @@ export interface OrderServiceDeps {
   /** take and give back stock at the product service (STOCK_MANAGEMENT) */
   stockManagement?: boolean;
   idempotency?: { ttlHours: number; leaseSeconds?: number };
+  /**
+   * an embedded database with one backend session (PGlite in development): a second connection
+   * waits for any open transaction, so the stock record shares the lock transaction (no crash safety)
+   */
+  singleSession?: boolean;
   /** what the stock lock transaction's deadlines are made of */
   deadlines?: { statementTimeoutMs: number; peerTimeoutMs: number };
   /** test hooks: called at fault points (the crash-safety tests kill the process there) */
@@ -291,7 +296,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         // needs none): the first one's request id, for tracing
         const ctx: PeerContext = batch.length === 1 ? batch[0]!.ctx : { requestId: batch[0]!.ctx.requestId };
         // first give back what a checkout that died halfway left taken, before the stock moves on
-        await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx);
+        await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx, locked.transaction);
         const live = await admit(batch, locked.transaction);
         if (live.length === 0) return null;
         const products = await readProducts(productIds, ctx);
@@ -305,7 +310,8 @@ export function createOrderService(deps: OrderServiceDeps) {
             return { productId: id, quantity: before - after, stockBefore: before, stockAfter: after };
           })
           .filter((c) => c.quantity > 0);
-        const reservationId = await reservations.record(changes, locked.xid); // committed before any PATCH
+        // committed on its own before any PATCH (on a single-session database it can only share the lock's)
+        const reservationId = await reservations.record(changes, locked.xid, deps.singleSession ? locked.transaction : undefined);
         const applied: typeof changes = [];
         try {
           if (!(await locked.stillHeld())) throw lostLocks();
@@ -323,7 +329,7 @@ export function createOrderService(deps: OrderServiceDeps) {
           if (await locked.stillHeld()) {
             try {
               for (const c of applied.reverse()) await deps.catalog.setStock(c.productId, c.stockBefore, ctx);
-              await reservations.markReservation(reservationId, 'compensated');
+              await reservations.markReservation(reservationId, 'compensated', deps.singleSession ? locked.transaction : undefined);
             } catch {
               deps.log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler');
             }

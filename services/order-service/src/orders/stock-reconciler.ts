@@ -25,7 +25,7 @@ export function createStockReconciler(deps: ReconcilerDeps) {
     const result: RepairResult = { restored: 0, untouched: 0, review: 0 };
     const products = [...new Set((await deps.reservations.stalePending(deps.graceSeconds ?? 60)).map((r) => r.productId))];
     for (const productId of products) {
-      const repaired = await withProductLocks(deps.db, [productId], () => repairOrphanedStock([productId], deps));
+      const repaired = await withProductLocks(deps.db, [productId], (locked) => repairOrphanedStock([productId], deps, {}, locked.transaction));
       result.restored += repaired.restored;
       result.untouched += repaired.untouched;
       result.review += repaired.review;

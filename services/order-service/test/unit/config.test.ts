@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('hunter2');
   });
 
+  it('database deadlines: DB_QUERY_TIMEOUT_MS defaults to 5 s and is validated; DATABASE_SINGLE_SESSION is refused in production', () => {
+    expect(loadConfig(PRODUCTION).dbQueryTimeoutMs).toBe(5000);
+    expect(loadConfig({ ...PRODUCTION, DB_QUERY_TIMEOUT_MS: '2500' }).dbQueryTimeoutMs).toBe(2500);
+    expect(configError({ ...PRODUCTION, DB_QUERY_TIMEOUT_MS: 'soon' }).message).toMatch(/DB_QUERY_TIMEOUT_MS/);
+    expect(configError({ ...PRODUCTION, DATABASE_SINGLE_SESSION: 'true' }).message).toMatch(/DATABASE_SINGLE_SESSION/);
+    expect(loadConfig({ DATABASE_SINGLE_SESSION: 'true' }).dbSingleSession).toBe(true);
+  });
+
   it('accepts a complete production environment and freezes the result', () => {
     const config = loadConfig(PRODUCTION);
     expect(config.environment).toBe('production');
