@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { loadConfig } from '../src/config.js';
+import { describeCause } from '../src/describe-error.js';
 import { startService } from '../src/main.js';
 import { DEFAULT_USERS, issueToken, startStandIns } from '../test/support/stand-ins/index.js';
 
@@ -120,7 +121,7 @@ Tokens last ${process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30} minutes; restart fo
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   const stack = await startDevStack({ servicePort: port('SERVICE_PORT'), sidecarPort: port('SIDECAR_PORT'), dataDir: process.env.DEV_DATA_DIR }).catch((err: unknown) => {
-    console.error(`development start failed: ${(err as Error).message}`);
+    console.error(`development start failed: ${describeCause(err)?.why ?? (err as Error).message}`);
     process.exit(1);
   });
   printWelcome(stack);

@@ -1,5 +1,6 @@
 // pino JSON lines with the service's name; secrets are redacted and errors are reduced to their
 // class, code and cause (describe-error.ts), so no stack trace, SQL text or secret ever reaches a log line.
+import { types } from 'node:util';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 import { describeCause } from './describe-error.js';
@@ -58,7 +59,8 @@ export function createLogger(options: LogOptions): Log {
  * library messages can quote SQL or values, so only connection-level ones (which quote no data) are kept.
  */
 export function describeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { class: typeof err };
+  // isNativeError: errors made by Node itself (tls, net) in another realm are errors too
+  if (!(err instanceof Error) && !types.isNativeError(err)) return { class: typeof err };
   const described: Record<string, unknown> = { class: err.constructor?.name ?? err.name };
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') described.code = code;

@@ -14,6 +14,8 @@ import type { OperationHandlers } from './http/api.js';
 import { createServiceMetrics, type ServiceMetrics } from './http/metrics.js';
 import type { Cart, Catalog } from './orders/ports.js';
 import { createDatabase, runMigrations } from './data/index.js';
+import { databaseTarget } from './data/database-tls.js';
+import { describeCause } from './describe-error.js';
 import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
 import { createCartClient, createProductClient } from './peers/index.js';
@@ -289,7 +291,8 @@ async function main(): Promise<void> {
     await startService(config, { handleSignals: true });
   } catch (err) {
     const log = createLogger({ level: config.logLevel, service: config.serviceName });
-    log.fatal({ err }, 'start-up failed');
+    const why = describeCause(err)?.why;
+    log.fatal({ err, database: databaseTarget(config.databaseUrl, config.databaseCaFile) }, why ? `start-up failed: ${why}` : 'start-up failed');
     process.exit(1);
   }
 }

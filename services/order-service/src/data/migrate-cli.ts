@@ -1,7 +1,9 @@
 // `npm run migrate` and the chart's init container: applies pending migrations to DATABASE_URL
 // (validated like the service's own configuration) and exits 0, or 1 with one line saying why.
 import { ConfigError, loadConfig, maskUrl } from '../config.js';
+import { describeCause } from '../describe-error.js';
 import { createLogger } from '../log.js';
+import { databaseTarget } from './database-tls.js';
 import { createDatabase, runMigrations } from './index.js';
 
 async function migrate(): Promise<number> {
@@ -22,7 +24,9 @@ async function migrate(): Promise<number> {
     log.info({ database_url: maskUrl(config.databaseUrl), applied }, applied.length > 0 ? 'migrations applied' : 'no pending migrations');
     return 0;
   } catch (err) {
-    log.error({ err, database_url: maskUrl(config.databaseUrl) }, 'migrations failed');
+    const why = describeCause(err)?.why;
+    const target = databaseTarget(config.databaseUrl, config.databaseCaFile);
+    log.error({ err, database_url: maskUrl(config.databaseUrl), database: target }, why ? `migrations failed: ${why}` : 'migrations failed');
     return 1;
   } finally {
     await database.close().catch(() => undefined);

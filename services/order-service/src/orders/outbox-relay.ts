@@ -41,7 +41,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
       }
     } catch (err) {
       const attempts = e.attempts + 1;
-      deps.log?.warn({ event_id: e.eventId, order_id: e.orderId, step, attempts, error: (err as Error).name }, 'outbox delivery failed');
+      deps.log?.warn({ event_id: e.eventId, order_id: e.orderId, step, attempts, err }, 'outbox delivery failed');
       await deps.outbox.markFailed(e.id, attempts, `${step}: ${(err as Error).name}`).catch(() => undefined);
     }
   }
@@ -63,7 +63,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     if (stopped) return;
     timer = setTimeout(() => {
       running = runOnce().catch((err: unknown) => {
-        deps.log?.warn({ error: (err as Error).name }, 'outbox relay pass failed');
+        deps.log?.warn({ err }, 'outbox relay pass failed');
         return 0;
       });
       void running.finally(() => {

@@ -1,7 +1,10 @@
 // What a log line says about a failure: the cause found inside Sequelize's and ioredis's wrappers,
 // with SQLSTATE names, TLS codes, errno and address, and never a password or a row value.
+import { PassThrough } from 'node:stream';
 import { describeCause, maskSecrets, sqlstateName } from '../../src/describe-error.js';
-import { describeError } from '../../src/log.js';
+import { createLogger, describeError } from '../../src/log.js';
+import type { Outbox } from '../../src/data/outbox.js';
+import { createOutboxRelay } from '../../src/orders/outbox-relay.js';
 
 /** What Sequelize throws: its own class around pg's error (kept as both parent and original). */
 function sequelizeWrapped(name: string, inner: Error): Error {
@@ -95,5 +98,26 @@ describe("the logger's err serializer", () => {
       why: 'TLS SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in certificate chain',
       tls: 'SELF_SIGNED_CERT_IN_CHAIN',
     });
+  });
+});
+
+describe('the outbox relay', () => {
+  it("logs why a pass failed (the pooler's 08P01), not only an error class", async () => {
+    let text = '';
+    const destination = new PassThrough();
+    destination.on('data', (c: Buffer) => (text += c.toString()));
+    const log = createLogger({ level: 'warn', service: 'relay-test', destination });
+    const failing = sequelizeWrapped('SequelizeConnectionError', pgError('08P01', 'server login has been failing, try again later (server_login_retry)'));
+    const outbox = { claimDue: () => Promise.reject(failing) } as unknown as Outbox;
+    const relay = createOutboxRelay({ outbox, publisher: null, cart: { getLines: async () => [], clear: async () => undefined }, shopperToken: () => '', intervalMs: 10, log });
+    relay.start();
+    try {
+      const deadline = Date.now() + 5000;
+      while (!text.includes('outbox relay pass failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await relay.stop();
+    }
+    const line = JSON.parse(text.split('\n')[0]!) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ sqlstate: '08P01', condition: 'protocol_violation', why: expect.stringContaining('server_login_retry') });
   });
 });
