@@ -36,6 +36,7 @@ const COMBINATIONS: Record<string, string[]> = {
   'defaults with monitoring CRDs': CRDS,
   'HPA, NetworkPolicy, Ingress, dashboard, CRDs': [...CRDS, '-f', join(repo, 'charts/test/values/all-optional.yaml')],
   'chart-made Secret (development)': ['-f', join(repo, 'charts/test/values/created-secret.yaml')],
+  'private CAs from a Secret and a ConfigMap': ['-f', join(repo, 'charts/test/values/private-ca.yaml')],
 };
 
 /** The workplace's helm-render: beside the checkout (../shared/tools), or where SHARED_TOOLS_DIR says, or /work/shared/tools. */
@@ -155,13 +156,43 @@ test('values.yaml and every test values file satisfy values.schema.json; bad val
   const merge = (a: K8sObject, b: K8sObject): K8sObject =>
     Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, b[k] && typeof b[k] === 'object' && !Array.isArray(b[k]) && a[k] ? merge(a[k], b[k]) : (b[k] ?? a[k])]));
   expect(validate(defaults)).toBe(true);
-  for (const f of ['all-optional.yaml', 'created-secret.yaml', 'manifests.yaml']) {
+  for (const f of ['all-optional.yaml', 'created-secret.yaml', 'manifests.yaml', 'private-ca.yaml']) {
     const merged = merge(defaults, parse(readFileSync(join(repo, 'charts/test/values', f), 'utf8')) as K8sObject);
     expect([f, validate(merged), validate.errors]).toEqual([f, true, null]);
   }
   expect(validate(merge(defaults, { secrets: { create: true, existingSecret: '', databaseUrl: 'x', redisUrl: 'y', secretKey: 'short' } }))).toBe(false);
   expect(validate(merge(defaults, { config: { HEALTH_DETAILS: 'everyone' } }))).toBe(false);
   expect(validate(merge(defaults, { replicas: 3 }))).toBe(false); // a typo is an error, not ignored
+  expect(validate(merge(defaults, { tls: { databaseCa: { secretName: 'a', configMapName: 'b' } } }))).toBe(false); // one source, not two
+});
+
+test('private CA bundles: mounted read-only where DATABASE_CA_FILE / REDIS_CA_FILE point, in the service and the sidecar (the database one in migrate too); none by default', () => {
+  const pod = render(COMBINATIONS['private CAs from a Secret and a ConfigMap']!).find((o) => o.kind === 'Deployment')!.spec.template.spec;
+  expect(pod.volumes).toEqual(
+    expect.arrayContaining([
+      { name: 'database-ca', secret: { secretName: 'postgres-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { name: 'redis-ca', configMap: { name: 'redis-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] } },
+    ]),
+  );
+  const container = (name: string) => [...pod.containers, ...pod.initContainers].find((c: K8sObject) => c.name === name);
+  /** the file a CA variable names, if a read-only mount of the given volume holds it */
+  const mounted = (c: K8sObject, variable: string, volume: string) => {
+    const file = c.env.find((e: K8sObject) => e.name === variable)?.value as string | undefined;
+    const mount = (c.volumeMounts ?? []).find((m: K8sObject) => m.name === volume);
+    return file !== undefined && mount?.readOnly === true && file === `${mount.mountPath}/ca.crt`;
+  };
+  for (const name of ['order-service', 'health-sidecar']) {
+    expect([name, mounted(container(name), 'DATABASE_CA_FILE', 'database-ca'), mounted(container(name), 'REDIS_CA_FILE', 'redis-ca')]).toEqual([name, true, true]);
+  }
+  expect(mounted(container('migrate'), 'DATABASE_CA_FILE', 'database-ca')).toBe(true);
+  expect(container('migrate').env.map((e: K8sObject) => e.name)).not.toContain('REDIS_CA_FILE');
+
+  const plain = render().find((o) => o.kind === 'Deployment')!.spec.template.spec;
+  const names = [...plain.containers, ...plain.initContainers].flatMap((c: K8sObject) => c.env.map((e: K8sObject) => e.name));
+  expect(names).not.toEqual(expect.arrayContaining(['DATABASE_CA_FILE']));
+  expect(names).not.toContain('REDIS_CA_FILE');
+  expect(plain.volumes.map((v: K8sObject) => v.name)).toEqual(['tmp']);
+  expect(() => render(['--set', 'tls.redisCa.secretName=a', '--set', 'tls.redisCa.configMapName=b'])).toThrow(/set secretName or configMapName, not both/);
 });
 
 test('manifests/ is the chart rendered with charts/test/values/manifests.yaml', () => {

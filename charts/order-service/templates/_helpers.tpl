@@ -60,3 +60,47 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The CA bundles tls.* names, each mounted read-only at /etc/order-service/ca/<name>/ca.crt. */}}
+{{- define "order-service.caBundles" -}}
+{{- $bundles := list -}}
+{{- with .Values.tls.databaseCa }}{{ if and .secretName .configMapName }}{{ fail "tls.databaseCa: set secretName or configMapName, not both" }}{{ end }}{{ if or .secretName .configMapName }}{{ $bundles = append $bundles (dict "name" "database-ca" "env" "DATABASE_CA_FILE" "dir" "/etc/order-service/ca/database" "ca" .) }}{{ end }}{{ end -}}
+{{- with .Values.tls.redisCa }}{{ if and .secretName .configMapName }}{{ fail "tls.redisCa: set secretName or configMapName, not both" }}{{ end }}{{ if or .secretName .configMapName }}{{ $bundles = append $bundles (dict "name" "redis-ca" "env" "REDIS_CA_FILE" "dir" "/etc/order-service/ca/redis" "ca" .) }}{{ end }}{{ end -}}
+{{- toJson (dict "bundles" $bundles) -}}
+{{- end -}}
+
+{{/* DATABASE_CA_FILE / REDIS_CA_FILE for a container; (dict "root" $ "only" "DATABASE_CA_FILE") limits it to one. */}}
+{{- define "order-service.caEnv" -}}
+{{- range (include "order-service.caBundles" .root | fromJson).bundles }}
+{{- if or (not $.only) (eq $.only .env) }}
+- name: {{ .env }}
+  value: {{ printf "%s/ca.crt" .dir | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "order-service.caMounts" -}}
+{{- range (include "order-service.caBundles" .root | fromJson).bundles }}
+{{- if or (not $.only) (eq $.only .env) }}
+- name: {{ .name }}
+  mountPath: {{ .dir | quote }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "order-service.caVolumes" -}}
+{{- range (include "order-service.caBundles" . | fromJson).bundles }}
+- name: {{ .name }}
+  {{- if .ca.secretName }}
+  secret:
+    secretName: {{ .ca.secretName | quote }}
+  {{- else }}
+  configMap:
+    name: {{ .ca.configMapName | quote }}
+  {{- end }}
+    items:
+      - key: {{ .ca.key | quote }}
+        path: ca.crt
+{{- end }}
+{{- end -}}
