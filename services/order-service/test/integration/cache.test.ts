@@ -34,10 +34,16 @@ beforeAll(async () => {
   // a Redis of this test's own, so it can be paused
   const port = await freePort();
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'redis-'))], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
   svc = await startTestService({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   shopper = await svc.tokens.user(31);
   admin = await svc.tokens.admin();
+  // the service's Redis connection is up once a read is answered from the cache (it queues nothing while connecting)
+  const warm = await newOrder();
+  const deadline = Date.now() + 10_000;
+  while ((await cacheCount('order', 'hit')) === 0 && Date.now() < deadline) {
+    await call('GET', `/orders/${warm.id}`, shopper);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 afterAll(async () => {
   await svc.stop();
