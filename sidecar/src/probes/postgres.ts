@@ -1,27 +1,72 @@
-// Probes PostgreSQL (Neon in production) with a query on a fresh connection.
+// Probes PostgreSQL (Neon in production, through its transaction-mode pooler) with one query on a
+// fresh connection: no session state, no prepared statement, TLS read from the URL as node-postgres
+// reads it.
 
+import { rootCertificates } from 'node:tls';
 import pg from 'pg';
-import { reasonOf, withTimeout, type ProbeOutcome } from './types.js';
+import { parse, type ConnectionOptions } from 'pg-connection-string';
+import { sqlstateName } from './sqlstate.js';
+import { reasonOf, tlsReasonOf, withTimeout, type ProbeOutcome } from './types.js';
 
-export async function probePostgres(url: string, timeoutMs: number): Promise<ProbeOutcome> {
-  const parsed = new URL(url);
-  const sslmode = parsed.searchParams.get('sslmode');
-  parsed.searchParams.delete('sslmode');
+// a simple-protocol query (no parameters): no Parse message, so no prepared statement of any name
+const PROBE_SQL = "SELECT current_setting('server_version') AS version, current_database() AS database";
+
+/** pg-connection-string's reading of the URL; the CA file stands in for a missing sslrootcert (added to the system CAs), only where the URL asks for TLS. */
+export function clientConfigOf(url: string, caFile: string | null): ConnectionOptions {
+  const plain = () => parse(url);
+  if (!caFile || new URL(url).searchParams.has('sslrootcert')) return plain();
+  let wantsTls: boolean;
+  try {
+    wantsTls = Boolean(plain().ssl);
+  } catch {
+    wantsTls = true; // libpq's verify-ca without a root certificate: the CA file is what it asks for
+  }
+  if (!wantsTls) return plain();
+  const withCa = new URL(url);
+  withCa.searchParams.set('sslrootcert', caFile);
+  const config = parse(withCa.toString());
+  const ssl = config.ssl as { ca?: string } & Record<string, unknown>;
+  return { ...config, ssl: { ...ssl, ca: [...rootCertificates, ssl.ca!] } as unknown as ConnectionOptions['ssl'] };
+}
+
+/** What a log reader needs to know of a failure: SQLSTATE and its name, TLS reason, where. */
+function causeOf(err: unknown, where: { host: string | null; port: string | null; database: string | null }): Record<string, string> {
+  const cause: Record<string, string> = {};
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && sqlstateName(code)) {
+    cause.sqlstate = code;
+    cause.sqlstate_name = sqlstateName(code)!;
+  } else if (typeof code === 'string') {
+    cause.code = code;
+  }
+  const tls = tlsReasonOf(err);
+  if (tls) cause.tls = tls;
+  cause.target = `${where.host ?? 'localhost'}:${where.port || '5432'}`;
+  if (where.database) cause.database = where.database;
+  return cause;
+}
+
+export async function probePostgres(url: string, timeoutMs: number, caFile: string | null = null): Promise<ProbeOutcome> {
+  const started = performance.now();
+  let config: ConnectionOptions;
+  try {
+    config = clientConfigOf(url, caFile);
+  } catch (err) {
+    // an unreadable sslrootcert, libpq's verify-ca without one: the TLS set-up itself failed
+    return { status: 'failed', reason: 'tls', responseTimeMs: null, error: String((err as Error).message) };
+  }
   const client = new pg.Client({
-    connectionString: parsed.toString(),
+    ...(config as pg.ClientConfig),
+    port: config.port ? Number(config.port) : undefined,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
-    ...(sslmode && !['disable', 'prefer', 'allow'].includes(sslmode) ? { ssl: { rejectUnauthorized: sslmode !== 'no-verify' } } : {}),
   });
   client.on('error', () => undefined); // a dropped connection is reported through the probe
-  const started = performance.now();
   try {
     const result = await withTimeout(
       (async () => {
         await client.connect();
-        return client.query<{ version: string; database: string }>('SELECT current_setting($1) AS version, current_database() AS database', [
-          'server_version',
-        ]);
+        return client.query<{ version: string; database: string }>(PROBE_SQL);
       })(),
       timeoutMs,
     );
@@ -29,7 +74,15 @@ export async function probePostgres(url: string, timeoutMs: number): Promise<Pro
     return { status: 'connected', reason: null, responseTimeMs: performance.now() - started, details: { version: row.version, database: row.database } };
   } catch (err) {
     const reason = reasonOf(err);
-    return { status: reason === 'timeout' ? 'timeout' : 'failed', reason, responseTimeMs: performance.now() - started, error: String((err as Error).message) };
+    const cause = causeOf(err, { host: config.host, port: config.port ?? null, database: config.database ?? null });
+    const named = cause.sqlstate ? `${cause.sqlstate} ${cause.sqlstate_name}: ` : cause.code ? `${cause.code}: ` : '';
+    return {
+      status: reason === 'timeout' ? 'timeout' : 'failed',
+      reason,
+      responseTimeMs: performance.now() - started,
+      error: `${named}${String((err as Error).message)} (${cause.target}${cause.database ? `, database ${cause.database}` : ''})`,
+      cause,
+    };
   } finally {
     void client.end().catch(() => undefined);
   }
