@@ -1,5 +1,7 @@
 // The sidecar's configuration: read from the environment once, here only.
 
+import { readFileSync } from 'node:fs';
+
 export type DependencyName = 'postgres' | 'redis' | 'user-service' | 'cart-service' | 'product-service' | 'search-service';
 export type DependencyKind = 'database' | 'cache' | 'peer';
 
@@ -13,6 +15,8 @@ export interface DependencyConfig {
   target: string | null;
   timeoutMs: number;
   intervalMs: number;
+  /** DATABASE_CA_FILE / REDIS_CA_FILE: a PEM CA bundle added to the system CAs when TLS is on */
+  ca: { file: string; pem: string } | null;
 }
 
 export interface SidecarConfig {
@@ -26,6 +30,8 @@ export interface SidecarConfig {
   slowRatio: number;
   failureThreshold: number;
   recoveryThreshold: number;
+  /** the critical dependency's re-probe interval while failing or unhealthy (HAProxy's fastinter) */
+  fastIntervalMs: number;
   dependencies: DependencyConfig[];
   kube: {
     conditionType: string;
@@ -72,9 +78,34 @@ function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, problems:
   return n;
 }
 
+/** A PEM CA bundle named by `name`: read once at start, so a wrong path stops start-up naming it. */
+function caOf(env: NodeJS.ProcessEnv, name: string, problems: string[]): { file: string; pem: string } | null {
+  const file = env[name];
+  if (!file) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${name} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
+    return null;
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    problems.push(`${name} holds no PEM certificate (${file})`);
+    return null;
+  }
+  return { file, pem };
+}
+
 export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
   const problems: string[] = [];
   const intervalMs = intOf(env, 'PROBE_INTERVAL_SECONDS', 15, problems) * 1000;
+  const fastIntervalMs = intOf(env, 'PROBE_FAST_INTERVAL_SECONDS', 2, problems) * 1000;
+  // zero would re-probe a failing database in a busy loop
+  if (fastIntervalMs === 0) problems.push('PROBE_FAST_INTERVAL_SECONDS must be a positive number');
+  const cas: Partial<Record<DependencyName, { file: string; pem: string } | null>> = {
+    postgres: caOf(env, 'DATABASE_CA_FILE', problems),
+    redis: caOf(env, 'REDIS_CA_FILE', problems),
+  };
   const urls: Record<DependencyName, string | undefined> = {
     postgres: env.DATABASE_URL?.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://'),
     redis: env.REDIS_URL,
@@ -101,21 +132,27 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
       target,
       timeoutMs: intOf(env, `PROBE_${key}_TIMEOUT_MS`, p.timeoutMs, problems),
       intervalMs: intOf(env, `PROBE_${key}_INTERVAL_SECONDS`, intervalMs / 1000, problems) * 1000,
+      ca: cas[name] ?? null,
     };
   });
   const level = (env.LOG_LEVEL ?? 'INFO').toLowerCase();
   const logLevel = level === 'warning' ? 'warn' : (['debug', 'info', 'error'].includes(level) ? level : 'info');
+  // read before the check below, so a bad value among these is reported too
+  const port = intOf(env, 'SIDECAR_PORT', 9091, problems);
+  const failureThreshold = intOf(env, 'CRITICAL_FAILURE_THRESHOLD', 3, problems) || 1;
+  const recoveryThreshold = intOf(env, 'CRITICAL_RECOVERY_THRESHOLD', 2, problems) || 1;
   if (problems.length) throw new SidecarConfigError(`Invalid sidecar configuration: ${problems.join('; ')}`);
   return {
     host: env.SIDECAR_HOST ?? '0.0.0.0',
-    port: intOf(env, 'SIDECAR_PORT', 9091, problems),
+    port,
     environment: (env.ENVIRONMENT ?? 'development').toLowerCase(),
     logLevel: logLevel as SidecarConfig['logLevel'],
     version: env.SERVICE_VERSION ?? '0.1.0',
     jitterRatio: 0.1,
     slowRatio: 0.5,
-    failureThreshold: intOf(env, 'CRITICAL_FAILURE_THRESHOLD', 3, problems) || 1,
-    recoveryThreshold: intOf(env, 'CRITICAL_RECOVERY_THRESHOLD', 2, problems) || 1,
+    failureThreshold,
+    recoveryThreshold,
+    fastIntervalMs,
     dependencies,
     kube: {
       conditionType: env.READINESS_GATE_CONDITION ?? 'orders.ecommerce.dev/dependencies-ready',

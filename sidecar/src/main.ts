@@ -8,11 +8,15 @@ import { loadSidecarConfig, SidecarConfigError, type SidecarConfig } from './con
 import { conditionFor, createPodCondition } from './kube.js';
 import { createSidecarMetrics } from './metrics.js';
 import { buildSnapshot, type Snapshot } from './results.js';
-import { createScheduler, type Probe } from './scheduler.js';
+import { createScheduler, criticalCadence, redact, type Probe } from './scheduler.js';
 import { createSidecarServer } from './server.js';
 
-export async function startSidecar(config: SidecarConfig, overrides: { probe?: Probe; kube?: Parameters<typeof createPodCondition>[0]['kubeConfig']; env?: NodeJS.ProcessEnv } = {}) {
-  const log = pino({ level: config.logLevel, base: { service: 'health-sidecar', version: config.version }, messageKey: 'message' });
+export async function startSidecar(
+  config: SidecarConfig,
+  overrides: { probe?: Probe; kube?: Parameters<typeof createPodCondition>[0]['kubeConfig']; env?: NodeJS.ProcessEnv; logDestination?: pino.DestinationStream } = {},
+) {
+  const options = { level: config.logLevel, base: { service: 'health-sidecar', version: config.version }, messageKey: 'message' };
+  const log = overrides.logDestination ? pino(options, overrides.logDestination) : pino(options);
   const metrics = createSidecarMetrics(config.version);
   let version = 0;
   const condition = await createPodCondition({ ...config.kube, kubeConfig: overrides.kube }, { metrics, log, env: overrides.env });
@@ -35,7 +39,28 @@ export async function startSidecar(config: SidecarConfig, overrides: { probe?: P
   const address = server.address() as { port: number };
   const started = performance.now();
   await scheduler.firstRound();
-  log.info({ port: address.port, first_round_ms: Math.round(performance.now() - started), ready: snapshot().ready }, 'health sidecar started');
+  const critical = config.dependencies.find((d) => d.critical && d.target);
+  const cadence = critical ? criticalCadence(critical, config.fastIntervalMs, config.failureThreshold) : null;
+  log.info(
+    {
+      port: address.port,
+      first_round_ms: Math.round(performance.now() - started),
+      ready: snapshot().ready,
+      // the critical dependency's cadence: what bounds the time from its death to not ready
+      ...(cadence
+        ? {
+            critical_probe: {
+              interval_ms: cadence.steadyMs,
+              fast_interval_ms: cadence.fastMs,
+              failure_threshold: config.failureThreshold,
+              recovery_threshold: config.recoveryThreshold,
+              unhealthy_within_ms: cadence.boundMs,
+            },
+          }
+        : {}),
+    },
+    'health sidecar started',
+  );
   scheduler.start();
 
   return {
@@ -50,6 +75,14 @@ export async function startSidecar(config: SidecarConfig, overrides: { probe?: P
   };
 }
 
+/** The cause of a failed start in one line: the port already taken says so with its port. */
+export function startFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code === 'EADDRINUSE') return `EADDRINUSE: port ${e.port} on ${e.address} is already in use (SIDECAR_PORT, SIDECAR_HOST)`;
+  if (e.code === 'EACCES' && e.syscall === 'listen') return `EACCES: not allowed to listen on port ${e.port} of ${e.address} (SIDECAR_PORT)`;
+  return redact(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const sidecar = await startSidecar(loadSidecarConfig());
@@ -59,7 +92,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       });
     }
   } catch (err) {
-    process.stderr.write(`${err instanceof SidecarConfigError ? err.message : `health sidecar failed to start: ${(err as Error).name}`}\n`);
+    process.stderr.write(`${err instanceof SidecarConfigError ? err.message : `health sidecar failed to start: ${startFailure(err)}`}\n`);
     process.exit(1);
   }
 }

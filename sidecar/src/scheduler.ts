@@ -1,5 +1,7 @@
 // Probes every dependency on its own interval (with jitter), concurrently, never two probes of
-// one target at once; keeps the latest results with the critical dependency's hysteresis.
+// one target at once; keeps the latest results with the critical dependency's hysteresis. The
+// critical dependency is re-probed quickly while failing or unhealthy (HAProxy's fastinter), and
+// often enough otherwise that a dead database is unhealthy within one interval.
 
 import type { DependencyConfig, SidecarConfig } from './config.js';
 import type { SidecarMetrics } from './metrics.js';
@@ -24,15 +26,28 @@ export interface DependencyState {
 
 export const defaultProbe: Probe = (dep) => {
   if (!dep.target) return Promise.resolve({ status: 'not_configured', reason: null, responseTimeMs: null });
-  if (dep.kind === 'database') return probePostgres(dep.target, dep.timeoutMs);
-  if (dep.kind === 'cache') return probeRedis(dep.target, dep.timeoutMs);
+  if (dep.kind === 'database') return probePostgres(dep.target, dep.timeoutMs, dep.ca?.file ?? null);
+  if (dep.kind === 'cache') return probeRedis(dep.target, dep.timeoutMs, dep.ca?.pem ?? null);
   return probeHttp(dep.target, dep.timeoutMs);
 };
 
-export function createScheduler(
-  config: SidecarConfig,
-  deps: { metrics: SidecarMetrics; probe?: Probe; onChange?: () => void; log?: { warn(o: object, m?: string): void } },
-) {
+/** Time allowed for the quickly failing re-probes themselves and timer lateness (a refused connection answers in milliseconds). */
+const PROBE_ALLOWANCE_MS = 1000;
+
+/** While healthy, probed so that a first failure at its full timeout (a pooler holds the first login after its server died) and N−1 fast re-probes fit in one interval. */
+export function criticalCadence(dep: { intervalMs: number; timeoutMs: number }, fastIntervalMs: number, failureThreshold: number) {
+  const fastMs = Math.min(fastIntervalMs, dep.intervalMs);
+  const confirmMs = dep.timeoutMs + (failureThreshold - 1) * fastMs + PROBE_ALLOWANCE_MS;
+  const steadyMs = Math.max(fastMs, dep.intervalMs - confirmMs);
+  return { steadyMs, fastMs, boundMs: steadyMs + confirmMs };
+}
+
+interface Log {
+  warn(o: object, m?: string): void;
+  info(o: object, m?: string): void;
+}
+
+export function createScheduler(config: SidecarConfig, deps: { metrics: SidecarMetrics; probe?: Probe; onChange?: () => void; log?: Log }) {
   const probe = deps.probe ?? defaultProbe;
   const states = new Map<string, DependencyState>(
     config.dependencies.map((c) => [
@@ -41,6 +56,8 @@ export function createScheduler(
     ]),
   );
   const timers = new Map<string, NodeJS.Timeout>();
+  // the last failure logged per dependency: a cause repeated by fast re-probes is logged once an interval
+  const logged = new Map<string, { error: string; at: number }>();
   let stopped = false;
   let lastTickAt = Date.now();
 
@@ -78,14 +95,29 @@ export function createScheduler(
       s.consecutiveFailures += 1;
       s.consecutiveSuccesses = 0;
     }
+    const name = s.config.name;
+    const before = s.healthy;
     if (s.config.critical) {
       if (s.healthy === null) s.healthy = ok;
       else if (s.healthy && s.consecutiveFailures >= config.failureThreshold) s.healthy = false;
       else if (!s.healthy && s.consecutiveSuccesses >= config.recoveryThreshold) s.healthy = true;
     }
-    if (outcome.error) deps.log?.warn({ dependency: s.config.name, reason: outcome.reason, error: redact(outcome.error) }, 'probe failed');
+    if (outcome.error) {
+      const error = redact(outcome.error);
+      const last = logged.get(name);
+      if (!last || last.error !== error || now.getTime() - last.at >= s.config.intervalMs) {
+        logged.set(name, { error, at: now.getTime() });
+        const cause = Object.fromEntries(Object.entries(outcome.cause ?? {}).map(([k, v]) => [k, redact(v)]));
+        deps.log?.warn({ dependency: name, reason: outcome.reason, ...cause, consecutive_failures: s.consecutiveFailures, error }, `${name} probe failed: ${error}`);
+      }
+    } else if (ok) {
+      logged.delete(name);
+    }
+    if (s.config.critical && s.healthy !== before && !(before === null && s.healthy)) {
+      if (s.healthy) deps.log?.info({ dependency: name, consecutive_successes: s.consecutiveSuccesses }, `${name} healthy again: ready`);
+      else deps.log?.warn({ dependency: name, consecutive_failures: s.consecutiveFailures, reason: outcome.reason }, `${name} unhealthy: not ready`);
+    }
     const m = deps.metrics;
-    const name = s.config.name;
     if (outcome.status !== 'not_configured') {
       m.up.set({ dependency: name, kind: s.config.kind }, ok ? 1 : 0);
       m.probes.inc({ dependency: name, result: outcome.status });
@@ -97,12 +129,21 @@ export function createScheduler(
     deps.onChange?.();
   }
 
+  /** The next probe's delay; the critical dependency's jitter only shortens it, so its bound holds. */
+  function delayOf(s: DependencyState): number {
+    const c = s.config;
+    if (!c.critical) return c.intervalMs * (1 + (Math.random() * 2 - 1) * config.jitterRatio);
+    const shorter = (ms: number) => ms * (1 - Math.random() * config.jitterRatio);
+    const cadence = criticalCadence(c, config.fastIntervalMs, config.failureThreshold);
+    // failing (confirming a failure) or unhealthy (confirming recovery): fastinter
+    return shorter(s.healthy !== true || s.consecutiveFailures > 0 ? cadence.fastMs : cadence.steadyMs);
+  }
+
   function schedule(s: DependencyState): void {
     if (stopped || !s.config.target) return;
-    const jitter = 1 + (Math.random() * 2 - 1) * config.jitterRatio;
     const timer = setTimeout(() => {
       void probeOne(s).finally(() => schedule(s));
-    }, s.config.intervalMs * jitter);
+    }, delayOf(s));
     timer.unref();
     timers.set(s.config.name, timer);
   }
