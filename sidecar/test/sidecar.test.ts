@@ -293,6 +293,22 @@ describe('process', () => {
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(2000);
   });
+
+  test('a port already in use stops start-up with its cause (EADDRINUSE and the port), exit 1', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as AddressInfo).port;
+    const child = spawn(process.execPath, [join(__dirname_(), '../dist/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ...base, LOG_LEVEL: 'INFO', SIDECAR_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = (await once(child, 'close')) as [number]; // 'close': stderr read to its end
+    await new Promise((r) => taken.close(r));
+    expect(code).toBe(1);
+    expect(err).toContain(`health sidecar failed to start: EADDRINUSE: port ${port} on 127.0.0.1 is already in use`);
+  });
 });
 
 describe('in its pod', () => {
