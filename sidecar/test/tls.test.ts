@@ -115,10 +115,14 @@ describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', ()
     }
   });
 
-  test('an sslrootcert that cannot be read: failed with reason tls, naming the file', async () => {
+  test('an sslrootcert that cannot be read: failed with reason tls, naming the file; a URL that does not parse: protocol', async () => {
     const { result, failure } = await firstRound({ DATABASE_URL: db.url({ query: 'sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' }) }, 'postgres');
     expect(result).toMatchObject({ status: 'failed', reason: 'tls' });
     expect(String(failure!.message)).toContain('/nonexistent/ca.pem');
+    // a URL that does not parse is not a TLS problem, and its password stays out of the log
+    const broken = await firstRound({ DATABASE_URL: `postgres://postgres:${PASSWORD}@[127.0.0.1:${db.port}/postgres?sslmode=require`, DATABASE_CA_FILE: certs.caFile }, 'postgres');
+    expect(broken.result).toMatchObject({ status: 'failed', reason: 'protocol' });
+    expect(broken.logText).not.toContain(PASSWORD);
   });
 });
 

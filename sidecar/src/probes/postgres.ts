@@ -14,7 +14,13 @@ const PROBE_SQL = "SELECT current_setting('server_version') AS version, current_
 /** pg-connection-string's reading of the URL; the CA file stands in for a missing sslrootcert (added to the system CAs), only where the URL asks for TLS. */
 export function clientConfigOf(url: string, caFile: string | null): ConnectionOptions {
   const plain = () => parse(url);
-  if (!caFile || new URL(url).searchParams.has('sslrootcert')) return plain();
+  let named: boolean;
+  try {
+    named = new URL(url).searchParams.has('sslrootcert');
+  } catch {
+    return plain(); // not a URL the WHATWG parser takes (a socket path): pg-connection-string's reading alone
+  }
+  if (!caFile || named) return plain();
   let wantsTls: boolean;
   try {
     wantsTls = Boolean(plain().ssl);
@@ -53,7 +59,9 @@ export async function probePostgres(url: string, timeoutMs: number, caFile: stri
     config = clientConfigOf(url, caFile);
   } catch (err) {
     // an unreadable sslrootcert, libpq's verify-ca without one: the TLS set-up itself failed
-    return { status: 'failed', reason: 'tls', responseTimeMs: null, error: String((err as Error).message) };
+    const e = err as NodeJS.ErrnoException;
+    const tls = e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' || /ssl|SECURITY WARNING/i.test(e.message);
+    return { status: 'failed', reason: tls ? 'tls' : 'protocol', responseTimeMs: null, error: String(e.message), ...(e.code ? { cause: { code: e.code } } : {}) };
   }
   const client = new pg.Client({
     ...(config as pg.ClientConfig),
