@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -123,7 +123,10 @@ describe('probing', () => {
     redis = await startRedis();
     await until(() => sidecar.snapshot().dependencies.redis!.status === 'connected', 1500);
     await sidecar.stop();
+    const exited = once(redis, 'exit');
     redis.kill('SIGKILL');
+    await exited; // its directory is free to remove
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('PostgreSQL gates readiness with hysteresis: down after 3 failures, up after 2 successes', async () => {
@@ -193,12 +196,14 @@ describe('serving', () => {
     expect(metrics).toContain('orders_dependency_probe_duration_seconds_bucket{le="20",dependency="postgres"} 1');
     expect(metrics).toMatch(/# HELP orders_dependency_up .*last interval probe/);
     expect(metrics).not.toMatch(/127\.0\.0\.1|postgres:\/\//);
-    const file = join(mkdtempSync(join(tmpdir(), 'metrics-')), 'sidecar.prom');
+    const metricsDir = mkdtempSync(join(tmpdir(), 'metrics-'));
+    const file = join(metricsDir, 'sidecar.prom');
     writeFileSync(file, metrics);
     const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `promtool check metrics < ${file}`]).catch((e: { stdout: string; stderr: string; code: number }) => {
       throw new Error(`promtool check metrics failed: ${e.stdout}${e.stderr}`);
     });
     expect(`${stdout}${stderr}`).not.toMatch(/error/i);
+    rmSync(metricsDir, { recursive: true, force: true });
     await sidecar.stop();
   });
 });
@@ -349,6 +354,7 @@ describe('in its pod', () => {
     } finally {
       child.kill('SIGKILL');
       await api.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
 });
