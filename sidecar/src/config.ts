@@ -15,7 +15,7 @@ export interface DependencyConfig {
   target: string | null;
   timeoutMs: number;
   intervalMs: number;
-  /** DATABASE_CA_FILE / REDIS_CA_FILE: a PEM CA bundle added to the system CAs when TLS is on */
+  /** DATABASE_CA_FILE / REDIS_CA_FILE: a PEM CA bundle trusted instead of the system CAs when TLS is on (as the service does) */
   ca: { file: string; pem: string } | null;
 }
 

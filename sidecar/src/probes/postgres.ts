@@ -2,7 +2,6 @@
 // fresh connection: no session state, no prepared statement, TLS read from the URL as node-postgres
 // reads it.
 
-import { rootCertificates } from 'node:tls';
 import pg from 'pg';
 import { parse, type ConnectionOptions } from 'pg-connection-string';
 import { sqlstateName } from './sqlstate.js';
@@ -11,7 +10,7 @@ import { reasonOf, tlsReasonOf, withTimeout, type ProbeOutcome } from './types.j
 // a simple-protocol query (no parameters): no Parse message, so no prepared statement of any name
 const PROBE_SQL = "SELECT current_setting('server_version') AS version, current_database() AS database";
 
-/** pg-connection-string's reading of the URL; the CA file stands in for a missing sslrootcert (added to the system CAs), only where the URL asks for TLS. */
+/** pg-connection-string's reading of the URL; the CA file stands in for a missing sslrootcert (it replaces the system CAs, as sslrootcert does), only where the URL asks for TLS. */
 export function clientConfigOf(url: string, caFile: string | null): ConnectionOptions {
   const plain = () => parse(url);
   let named: boolean;
@@ -30,9 +29,7 @@ export function clientConfigOf(url: string, caFile: string | null): ConnectionOp
   if (!wantsTls) return plain();
   const withCa = new URL(url);
   withCa.searchParams.set('sslrootcert', caFile);
-  const config = parse(withCa.toString());
-  const ssl = config.ssl as { ca?: string } & Record<string, unknown>;
-  return { ...config, ssl: { ...ssl, ca: [...rootCertificates, ssl.ca!] } as unknown as ConnectionOptions['ssl'] };
+  return parse(withCa.toString());
 }
 
 /** What a log reader needs to know of a failure: SQLSTATE and its name, TLS reason, where. */

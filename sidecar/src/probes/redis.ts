@@ -1,10 +1,9 @@
 // Probes Redis (Upstash in production: rediss:// means TLS) with PING on a short-lived connection.
 
-import { rootCertificates } from 'node:tls';
 import { Redis } from 'ioredis';
 import { reasonOf, tlsReasonOf, withTimeout, type ProbeOutcome } from './types.js';
 
-/** `ca`: a PEM CA bundle added to the system CAs for rediss:// (null: the system CAs alone). */
+/** `ca`: a PEM CA bundle trusted for rediss:// instead of the system CAs (null: the system CAs). */
 export async function probeRedis(url: string, timeoutMs: number, ca: string | null = null): Promise<ProbeOutcome> {
   const tls = url.startsWith('rediss://');
   const client = new Redis(url, {
@@ -15,7 +14,7 @@ export async function probeRedis(url: string, timeoutMs: number, ca: string | nu
     enableOfflineQueue: false,
     retryStrategy: () => null, // one attempt per probe: the schedule is the retry
     // a tls option on a redis:// URL would turn TLS on: only for rediss://
-    ...(tls && ca ? { tls: { ca: [...rootCertificates, ca] } } : {}),
+    ...(tls && ca ? { tls: { ca } } : {}),
   });
   // ioredis rejects connect() with "Connection is closed"; the socket's own error says why
   let socketError: Error | null = null;

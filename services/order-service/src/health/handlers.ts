@@ -108,7 +108,9 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
       const checks = {
         process: deps.state.shuttingDown ? 'shutting_down' : 'ok',
         migrations: deps.state.migrationsApplied ? 'applied' : 'pending',
-        postgres: view.dependencies.postgres!.status,
+        // the sidecar's verdict (with its hysteresis), so body and status agree; the last probe beside it
+        postgres: view.criticalOk ? 'healthy' : 'unhealthy',
+        postgres_last_probe: view.dependencies.postgres!.status,
       };
       const ready = !deps.state.shuttingDown && deps.state.ready && deps.state.migrationsApplied && view.criticalOk;
       send(res, ready, { status: ready ? 'ready' : 'not_ready', checks });

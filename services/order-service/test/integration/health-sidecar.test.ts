@@ -78,7 +78,7 @@ test('/health/connectivity reports every dependency from the sidecar, in the see
     const one = await get(path!);
     expect(one).toMatchObject({ status: 200, body: { dependency: name, status: 'connected' } });
   }
-  expect(await get('/health/ready')).toMatchObject({ status: 200, body: { status: 'ready', checks: { migrations: 'applied', postgres: 'connected' } } });
+  expect(await get('/health/ready')).toMatchObject({ status: 200, body: { status: 'ready', checks: { migrations: 'applied', postgres: 'healthy', postgres_last_probe: 'connected' } } });
   expect((await get('/health/info')).body).toMatchObject({ service: 'order-service', environment: 'test', configuration: expect.any(Object) });
 });
 
