@@ -7,11 +7,11 @@ import { loadSidecarConfig } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
 import type { Snapshot } from '../src/results.js';
 import { criticalCadence } from '../src/scheduler.js';
-import { makeCertificates, type TestCertificates } from './support/certs.js';
 import { captureLogs } from './support/logs.js';
-import { until } from './support/net.js';
-import { startTestPostgres, type TestPostgres } from './support/postgres.js';
-import { startPgBouncer, type ChildServer } from './support/servers.js';
+import { until } from '../../services/order-service/test/resilience/support/harness.js';
+import { startPgBouncer, type PgBouncer } from '../../services/order-service/test/resilience/support/pooled-stack.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../services/order-service/test/resilience/support/throwaway-postgres.js';
+import { makeTestCertificates, type TestCertificates } from '../../services/order-service/test/support/tls.js';
 
 const PASSWORD = 'canary-Readiness-7f3a';
 
@@ -31,13 +31,13 @@ describe('the critical dependency is re-probed quickly (fastinter)', () => {
 
   describe('against a PostgreSQL that dies', () => {
     let certs: TestCertificates;
-    let db: TestPostgres;
-    let bouncer: ChildServer;
+    let db: ThrowawayPostgres;
+    let bouncer: PgBouncer;
 
     beforeAll(async () => {
-      certs = await makeCertificates(['IP:127.0.0.1']);
-      db = await startTestPostgres({ password: PASSWORD, tls: certs });
-      bouncer = await startPgBouncer({ serverPort: db.port, password: PASSWORD, tls: certs });
+      certs = await makeTestCertificates();
+      db = await startThrowawayPostgres(PASSWORD, { ssl: certs, listen: ['127.0.0.1', '127.0.0.2'] });
+      bouncer = await startPgBouncer({ serverPort: db.port, password: PASSWORD, certs, loginRetrySeconds: 1 });
     }, 60_000);
 
     afterAll(async () => {
@@ -63,7 +63,7 @@ describe('the critical dependency is re-probed quickly (fastinter)', () => {
       const base = { SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: '0', LOG_LEVEL: 'INFO', PROBE_INTERVAL_SECONDS: '15', DATABASE_CA_FILE: certs.caFile };
       const logs = { direct: captureLogs(), pooled: captureLogs() };
       const urls = {
-        direct: db.url({ query: 'sslmode=verify-full' }),
+        direct: db.urlWith({ query: 'sslmode=verify-full' }),
         pooled: `postgres://postgres:${PASSWORD}@127.0.0.1:${bouncer.port}/postgres?sslmode=require`,
       };
       // started together, so that the kill below comes right after both first probes: the worst phase
@@ -77,7 +77,7 @@ describe('the critical dependency is re-probed quickly (fastinter)', () => {
           expect(await observe(sidecars[k].url, readers[k])).toMatchObject({ ready: true, dependencies: { postgres: { status: 'connected' } } });
         }
         const diedAt = Date.now();
-        await db.kill();
+        await db.stop('immediate');
         const downAfter: Record<string, number> = {};
         const last: Record<string, Snapshot> = {};
         await until(

@@ -15,25 +15,11 @@ import { loadSidecarConfig, userHealthPath } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
 import { buildSnapshot } from '../src/results.js';
 import { startKubeApi } from './support/kube-api.js';
+import { until } from '../../services/order-service/test/resilience/support/harness.js';
+import { freePort } from '../../services/order-service/test/support/net.js';
 
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function httpPeer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; hits: () => number }> {
   let hits = 0;

@@ -7,11 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSidecarConfig } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
-import { makeCertificates, type TestCertificates } from './support/certs.js';
 import { captureLogs } from './support/logs.js';
-import { until } from './support/net.js';
-import { startTestPostgres, type TestPostgres } from './support/postgres.js';
-import { startPgBouncer, startTlsRedis, type ChildServer } from './support/servers.js';
+import { until } from '../../services/order-service/test/resilience/support/harness.js';
+import { startPgBouncer, type PgBouncer } from '../../services/order-service/test/resilience/support/pooled-stack.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../services/order-service/test/resilience/support/throwaway-postgres.js';
+import { makeTestCertificates, startTlsRedis, type TestCertificates, type TlsRedis } from '../../services/order-service/test/support/tls.js';
 
 const PASSWORD = 'canary-Tls-91c2';
 const SHARED_PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,14 +31,14 @@ async function firstRound(env: Record<string, string>, dependency: 'postgres' | 
 }
 
 let certs: TestCertificates;
-let db: TestPostgres;
-let bouncer: ChildServer;
-let redis: ChildServer;
+let db: ThrowawayPostgres;
+let bouncer: PgBouncer;
+let redis: TlsRedis;
 
 beforeAll(async () => {
-  certs = await makeCertificates(['IP:127.0.0.1']);
-  db = await startTestPostgres({ password: PASSWORD, tls: certs });
-  [bouncer, redis] = await Promise.all([startPgBouncer({ serverPort: db.port, password: PASSWORD, tls: certs }), startTlsRedis(certs)]);
+  certs = await makeTestCertificates();
+  db = await startThrowawayPostgres(PASSWORD, { ssl: certs, listen: ['127.0.0.1', '127.0.0.2'] });
+  [bouncer, redis] = await Promise.all([startPgBouncer({ serverPort: db.port, password: PASSWORD, certs, loginRetrySeconds: 1 }), startTlsRedis(certs)]);
 }, 60_000);
 
 afterAll(async () => {
@@ -49,16 +49,16 @@ afterAll(async () => {
 
 describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', () => {
   test('DATABASE_CA_FILE or sslrootcert in the URL: connected; sslmode=require verifies the certificate', async () => {
-    expect((await firstRound({ DATABASE_URL: db.url({ query: 'sslmode=require' }), DATABASE_CA_FILE: certs.caFile }, 'postgres')).result).toMatchObject({
+    expect((await firstRound({ DATABASE_URL: db.urlWith({ query: 'sslmode=require' }), DATABASE_CA_FILE: certs.caFile }, 'postgres')).result).toMatchObject({
       status: 'connected',
       details: { database: 'postgres' },
     });
-    const rootcert = await firstRound({ DATABASE_URL: db.url({ query: `sslmode=verify-full&sslrootcert=${certs.caFile}` }) }, 'postgres');
+    const rootcert = await firstRound({ DATABASE_URL: db.urlWith({ query: `sslmode=verify-full&sslrootcert=${certs.caFile}` }) }, 'postgres');
     expect(rootcert.result).toMatchObject({ status: 'connected' });
   });
 
   test('no CA: failed with reason tls, and the log line names the certificate error, host:port and database', async () => {
-    const { result, failure, logText } = await firstRound({ DATABASE_URL: db.url({ query: 'sslmode=require' }) }, 'postgres');
+    const { result, failure, logText } = await firstRound({ DATABASE_URL: db.urlWith({ query: 'sslmode=require' }) }, 'postgres');
     expect(result).toMatchObject({ status: 'failed', reason: 'tls' });
     expect(failure).toMatchObject({ reason: 'tls', tls: expect.stringMatching(/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/), target: `127.0.0.1:${db.port}`, database: 'postgres' });
     expect(String(failure!.message)).toMatch(/(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN).*127\.0\.0\.1:\d+, database postgres/);
@@ -67,7 +67,7 @@ describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', ()
 
   test('a host the certificate does not name: tls (ERR_TLS_CERT_ALTNAME_INVALID) with verify-full and with node-postgres\'s sslmode=require', async () => {
     for (const mode of ['verify-full', 'require']) {
-      const { result, failure } = await firstRound({ DATABASE_URL: db.url({ host: '127.0.0.2', query: `sslmode=${mode}` }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
+      const { result, failure } = await firstRound({ DATABASE_URL: db.urlWith({ host: '127.0.0.2', query: `sslmode=${mode}` }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
       expect(result).toMatchObject({ status: 'failed', reason: 'tls' });
       expect(failure).toMatchObject({ tls: 'ERR_TLS_CERT_ALTNAME_INVALID', target: `127.0.0.2:${db.port}` });
     }
@@ -75,15 +75,15 @@ describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', ()
 
   test('uselibpqcompat=true: require encrypts without verifying; verify-ca takes DATABASE_CA_FILE as its root certificate and skips the host', async () => {
     // the cluster lets in TLS connections only (hostssl): connected means encrypted
-    expect((await firstRound({ DATABASE_URL: db.url({ host: '127.0.0.2', query: 'uselibpqcompat=true&sslmode=require' }) }, 'postgres')).result).toMatchObject({
+    expect((await firstRound({ DATABASE_URL: db.urlWith({ host: '127.0.0.2', query: 'uselibpqcompat=true&sslmode=require' }) }, 'postgres')).result).toMatchObject({
       status: 'connected',
     });
-    const verifyCa = await firstRound({ DATABASE_URL: db.url({ host: '127.0.0.2', query: 'uselibpqcompat=true&sslmode=verify-ca' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
+    const verifyCa = await firstRound({ DATABASE_URL: db.urlWith({ host: '127.0.0.2', query: 'uselibpqcompat=true&sslmode=verify-ca' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
     expect(verifyCa.result).toMatchObject({ status: 'connected' });
   });
 
   test('DATABASE_CA_FILE does not turn TLS on: a URL without sslmode is refused by a TLS-only server, with its SQLSTATE', async () => {
-    const { result, failure } = await firstRound({ DATABASE_URL: db.url(), DATABASE_CA_FILE: certs.caFile }, 'postgres');
+    const { result, failure } = await firstRound({ DATABASE_URL: db.url, DATABASE_CA_FILE: certs.caFile }, 'postgres');
     expect(result).toMatchObject({ status: 'failed', reason: 'auth' });
     expect(failure).toMatchObject({ sqlstate: '28000', sqlstate_name: 'invalid_authorization_specification' });
     expect(String(failure!.message)).toContain('no encryption');
@@ -91,11 +91,11 @@ describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', ()
 
   test('a wrong password is 28P01 invalid_password (reason auth), a missing database 3D000 invalid_catalog_name; never the password', async () => {
     const wrong = 'canary-Wrong-55e1';
-    const auth = await firstRound({ DATABASE_URL: db.url({ password: wrong, query: 'sslmode=verify-full' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
+    const auth = await firstRound({ DATABASE_URL: db.urlWith({ password: wrong, query: 'sslmode=verify-full' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
     expect(auth.result).toMatchObject({ status: 'failed', reason: 'auth' });
     expect(String(auth.failure!.message)).toContain('28P01 invalid_password');
     expect(auth.logText).not.toContain(wrong);
-    const missing = await firstRound({ DATABASE_URL: db.url({ database: 'no_such_db', query: 'sslmode=verify-full' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
+    const missing = await firstRound({ DATABASE_URL: db.urlWith({ database: 'no_such_db', query: 'sslmode=verify-full' }), DATABASE_CA_FILE: certs.caFile }, 'postgres');
     expect(missing.result).toMatchObject({ status: 'failed' });
     expect(missing.failure).toMatchObject({ sqlstate: '3D000', sqlstate_name: 'invalid_catalog_name', database: 'no_such_db' });
     expect(missing.logText).not.toContain(PASSWORD);
@@ -116,7 +116,7 @@ describe('PostgreSQL over TLS (read from the URL as node-postgres reads it)', ()
   });
 
   test('an sslrootcert that cannot be read: failed with reason tls, naming the file; a URL that does not parse: protocol', async () => {
-    const { result, failure } = await firstRound({ DATABASE_URL: db.url({ query: 'sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' }) }, 'postgres');
+    const { result, failure } = await firstRound({ DATABASE_URL: db.urlWith({ query: 'sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' }) }, 'postgres');
     expect(result).toMatchObject({ status: 'failed', reason: 'tls' });
     expect(String(failure!.message)).toContain('/nonexistent/ca.pem');
     // a URL that does not parse is not a TLS problem, and its password stays out of the log

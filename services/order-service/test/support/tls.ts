@@ -1,5 +1,5 @@
 // TLS for tests, made on the spot: a throwaway CA and a server certificate for 127.0.0.1 and
-// localhost (openssl, EC P-256: milliseconds), and a TLS-only redis-server with a password.
+// localhost (openssl, EC P-256: milliseconds), and a TLS-only redis-server (with a password, or none).
 // 127.0.0.2 reaches the same servers under a name the certificate does not carry.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,21 +38,22 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
 
 export interface TlsRedis {
   port: number;
-  /** rediss://default:<password>@<host>:<port> */
+  /** rediss://default:<password>@<host>:<port> (rediss://<host>:<port> without a password) */
   url(host?: string): string;
   stop(): Promise<void>;
 }
 
 const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) ?? 'redis-server';
 
-/** redis-server with TLS only (--port 0) on 127.0.0.1 and 127.0.0.2, ready when it says so. */
-export async function startTlsRedis(certs: TestCertificates, password: string): Promise<TlsRedis> {
+/** redis-server with TLS only (--port 0) on 127.0.0.1 and 127.0.0.2, ready when it says so; without `password`, no AUTH. */
+export async function startTlsRedis(certs: TestCertificates, password?: string): Promise<TlsRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'orders-redis-'));
   const child = spawn(
     REDIS_SERVER,
     ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '127.0.0.2', '--tls-cert-file', certs.certFile, '--tls-key-file', certs.keyFile,
-      '--tls-ca-cert-file', certs.caFile, '--tls-auth-clients', 'no', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir],
+      '--tls-ca-cert-file', certs.caFile, '--tls-auth-clients', 'no', ...(password === undefined ? [] : ['--requirepass', password]), '--save', '', '--appendonly', 'no',
+      '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -70,7 +71,7 @@ export async function startTlsRedis(certs: TestCertificates, password: string): 
   }
   return {
     port,
-    url: (host = '127.0.0.1') => `rediss://default:${encodeURIComponent(password)}@${host}:${port}`,
+    url: (host = '127.0.0.1') => `rediss://${password === undefined ? '' : `default:${encodeURIComponent(password)}@`}${host}:${port}`,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -192,7 +192,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until check() is truthy; throws with the message after timeoutMs. */
-export async function until<T>(check: () => Promise<T> | T, timeoutMs: number, message: string, everyMs = 100): Promise<T> {
+export async function until<T>(check: () => Promise<T> | T, timeoutMs = 5000, message = 'condition', everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

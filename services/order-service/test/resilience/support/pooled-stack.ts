@@ -106,28 +106,103 @@ async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startPooledStack(password: string): Promise<PooledStack> {
+export interface PgBouncer {
+  port: number;
+  /** its log file (its output until the file exists) */
+  log(): string;
+  /** SIGTERM (SIGKILL after 3 s), and its directory removed */
+  stop(): Promise<void>;
+}
+
+/**
+ * PgBouncer 1.18 in transaction pool mode on 127.0.0.1 and a free port, in front of the PostgreSQL on
+ * `serverPort`: TLS required from clients (the certificate of `certs`) and verified towards the
+ * server (its CA), scram-sha-256 for `users` (all with `password`). A login failure answers 08P01 for
+ * `loginRetrySeconds` (PgBouncer's default is 15 s): short, so recovery fits a test. As root it runs
+ * as the postgres user (it refuses root), from a directory of its own.
+ */
+export async function startPgBouncer(options: {
+  serverPort: number;
+  password: string;
+  certs: { certFile: string; keyFile: string; caFile: string };
+  /** default ['postgres'] */
+  users?: string[];
+  /** server_login_retry, default 2 */
+  loginRetrySeconds?: number;
+}): Promise<PgBouncer> {
   const owner = postgresUser();
-  // PgBouncer's files: a directory of its own, since it runs as the postgres user
   const dir = mkdtempSync(join(tmpdir(), 'orders-pgbouncer-'));
   const own = (...paths: string[]) => {
     if (owner) for (const p of paths) chownSync(p, owner.uid, owner.gid);
   };
+  try {
+    own(dir);
+    const [cert, key, caFile, userlist, ini, logfile] = ['server.crt', 'server.key', 'ca.crt', 'userlist.txt', 'pgbouncer.ini', 'pgbouncer.log'].map((f) => join(dir, f)) as [
+      string, string, string, string, string, string,
+    ];
+    copyFileSync(options.certs.certFile, cert);
+    copyFileSync(options.certs.keyFile, key);
+    copyFileSync(options.certs.caFile, caFile);
+    chmodSync(key, 0o600);
+    const quoted = options.password.replace(/"/g, '""');
+    writeFileSync(userlist, (options.users ?? ['postgres']).map((u) => `"${u}" "${quoted}"\n`).join(''), { mode: 0o600 });
+    const port = await freePort();
+    writeFileSync(
+      ini,
+      [
+        '[databases]',
+        `* = host=127.0.0.1 port=${options.serverPort}`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${port}`,
+        'unix_socket_dir =',
+        'auth_type = scram-sha-256',
+        `auth_file = ${userlist}`,
+        'pool_mode = transaction',
+        'max_client_conn = 500',
+        'default_pool_size = 10',
+        `server_login_retry = ${options.loginRetrySeconds ?? 2}`,
+        'ignore_startup_parameters = extra_float_digits',
+        'client_tls_sslmode = require',
+        `client_tls_cert_file = ${cert}`,
+        `client_tls_key_file = ${key}`,
+        'server_tls_sslmode = verify-full',
+        `server_tls_ca_file = ${caFile}`,
+        `logfile = ${logfile}`,
+        '',
+      ].join('\n'),
+    );
+    own(cert, key, caFile, userlist, ini);
+    const started = await startDaemon('pgbouncer', PGBOUNCER, [ini], { owner, cwd: dir, ready: (out) => /process up/.test(out) });
+    return {
+      port,
+      log: () => (existsSync(logfile) ? readFileSync(logfile, 'utf8') : started.output()),
+      stop: async () => {
+        await stopDaemon(started.child);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function startPooledStack(password: string): Promise<PooledStack> {
   const pools: pg.Pool[] = [];
   const redisClients: Redis[] = [];
   let certs: Awaited<ReturnType<typeof makeTestCertificates>> | undefined;
   let cluster: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined;
   let redis: Awaited<ReturnType<typeof startTlsRedis>> | undefined;
-  let bouncer: ChildProcess | undefined;
+  let bouncer: PgBouncer | undefined;
 
   const teardown = async () => {
     for (const c of redisClients) c.disconnect();
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await stopDaemon(bouncer);
+    await bouncer?.stop();
     await redis?.stop();
     await cluster?.destroy();
     certs?.remove();
-    rmSync(dir, { recursive: true, force: true });
   };
 
   try {
@@ -145,47 +220,9 @@ export async function startPooledStack(password: string): Promise<PooledStack> {
     const admin = adminPool('postgres');
     await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
 
-    // PgBouncer 1.18: transaction pooling, TLS from clients (required) and to PostgreSQL (verified)
-    own(dir);
-    const [cert, key, caFile, userlist, ini, logfile] = ['server.crt', 'server.key', 'ca.crt', 'userlist.txt', 'pgbouncer.ini', 'pgbouncer.log'].map((f) => join(dir, f)) as [
-      string, string, string, string, string, string,
-    ];
-    copyFileSync(certs.certFile, cert);
-    copyFileSync(certs.keyFile, key);
-    copyFileSync(certs.caFile, caFile);
-    chmodSync(key, 0o600);
-    const quoted = password.replace(/"/g, '""');
-    writeFileSync(userlist, `"postgres" "${quoted}"\n"${APP_ROLE}" "${quoted}"\n`, { mode: 0o600 });
-    const bouncerPort = await freePort();
-    writeFileSync(
-      ini,
-      [
-        '[databases]',
-        `* = host=127.0.0.1 port=${pgPort}`,
-        '[pgbouncer]',
-        'listen_addr = 127.0.0.1',
-        `listen_port = ${bouncerPort}`,
-        'unix_socket_dir =',
-        'auth_type = scram-sha-256',
-        `auth_file = ${userlist}`,
-        'pool_mode = transaction',
-        'max_client_conn = 500',
-        'default_pool_size = 10',
-        // a login failure answers 08P01 for this long (default 15 s): short, so recovery fits the test
-        'server_login_retry = 2',
-        'ignore_startup_parameters = extra_float_digits',
-        'client_tls_sslmode = require',
-        `client_tls_cert_file = ${cert}`,
-        `client_tls_key_file = ${key}`,
-        'server_tls_sslmode = verify-full',
-        `server_tls_ca_file = ${caFile}`,
-        `logfile = ${logfile}`,
-        '',
-      ].join('\n'),
-    );
-    own(cert, key, caFile, userlist, ini);
-    const started = await startDaemon('pgbouncer', PGBOUNCER, [ini], { owner, cwd: dir, ready: (out) => /process up/.test(out) });
-    bouncer = started.child;
+    const pooler = await startPgBouncer({ serverPort: pgPort, password, users: ['postgres', APP_ROLE], certs });
+    bouncer = pooler;
+    const bouncerPort = pooler.port;
 
     redis = await startTlsRedis(certs, password);
     const redisUrl = redis.url();
@@ -234,7 +271,7 @@ export async function startPooledStack(password: string): Promise<PooledStack> {
       },
       pooler: {
         port: bouncerPort,
-        log: () => (existsSync(logfile) ? readFileSync(logfile, 'utf8') : started.output()),
+        log: () => pooler.log(),
       },
       redis: {
         port: redis.port,

@@ -33,8 +33,10 @@ export interface ThrowawayPostgres {
   port: number;
   /** postgres://postgres:<password>@127.0.0.1:<port>/postgres */
   url: string;
-  /** pg_ctl stop -m fast: connections are ended, the port closes */
-  stop(): Promise<void>;
+  /** the same URL with another host, database or password, and a query string (`sslmode=…`) */
+  urlWith(options: { host?: string; database?: string; password?: string; query?: string }): string;
+  /** pg_ctl stop -m fast (connections are ended, the port closes), or -m immediate (the server dies at once) */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   /** stops it for good and removes its directory */
   destroy(): Promise<void>;
@@ -80,14 +82,18 @@ export async function startThrowawayPostgres(password: string, settings: Throwaw
   const start = async () => {
     await exec('pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-l', logfile, '-o', options]);
   };
-  const stop = async (mode = 'fast') => {
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     await exec('pg_ctl', ['stop', '-D', data, '-w', '-t', '30', '-m', mode]);
   };
   await start();
+  function urlWith(o: { host?: string; database?: string; password?: string; query?: string }): string {
+    return `postgres://postgres:${encodeURIComponent(o.password ?? password)}@${o.host ?? '127.0.0.1'}:${port}/${o.database ?? 'postgres'}${o.query ? `?${o.query}` : ''}`;
+  }
   return {
     port,
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: () => stop(),
+    url: urlWith({}),
+    urlWith,
+    stop: (mode) => stop(mode),
     start,
     destroy: async () => {
       await stop('immediate').catch(() => undefined);
