@@ -13,7 +13,7 @@ import { createLogger, type Log } from './log.js';
 import type { OperationHandlers } from './http/api.js';
 import { createServiceMetrics, type ServiceMetrics } from './http/metrics.js';
 import type { Cart, Catalog } from './orders/ports.js';
-import { createDatabase, runMigrations } from './data/index.js';
+import { createDatabase, pendingMigrations, runMigrations } from './data/index.js';
 import { databaseTarget } from './data/database-tls.js';
 import { describeCause } from './describe-error.js';
 import { createOrderService } from './orders/service.js';
@@ -73,7 +73,24 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const shutdownsAsync: Array<() => Promise<void>> = [];
   try {
     if (config.migrateOnStart) await runMigrations(database);
-    state.migrationsApplied = true;
+    // a database not there yet is the sidecar's to report: start, and look again below
+    state.migrationsApplied = await migrationsComplete(database, log).catch((err: unknown) => {
+      log.warn({ err }, 'could not read the migration table; not ready until it can be read');
+      return false;
+    });
+    if (!state.migrationsApplied) {
+      // not ready until someone applies them (npm run migrate, the chart's init container); then ready by itself
+      const recheck = setInterval(() => {
+        void migrationsComplete(database, log, false).then((done) => {
+          if (!done) return;
+          state.migrationsApplied = true;
+          clearInterval(recheck);
+          log.info('migrations applied: ready');
+        }, () => undefined);
+      }, 5_000);
+      recheck.unref();
+      shutdowns.push(() => clearInterval(recheck));
+    }
 
     const peerOptions = { timeoutMs: config.peerTimeoutMs, log };
     let catalog = overrides.catalog;
@@ -295,6 +312,15 @@ async function main(): Promise<void> {
     log.fatal({ err, database: databaseTarget(config.databaseUrl, config.databaseCaFile) }, why ? `start-up failed: ${why}` : 'start-up failed');
     process.exit(1);
   }
+}
+
+/** True when the database's migration table lists every migration this build knows; says how to apply the rest. */
+async function migrationsComplete(database: Parameters<typeof pendingMigrations>[0], log: Log, report = true): Promise<boolean> {
+  const pending = await pendingMigrations(database);
+  if (pending.length > 0 && report) {
+    log.warn({ pending }, `not ready: ${pending.length} migration(s) pending; apply them with \`npm run migrate\` (or the chart's migrate init container, MIGRATE_ON_START=true)`);
+  }
+  return pending.length === 0;
 }
 
 /** The connectivity report of the old service, from the sidecar's first probe round (waits ≤ 5 s). */
