@@ -127,16 +127,18 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
       name,
       kind: p.kind,
       critical: name === 'postgres',
-      platform: p.platform,
-      provider: p.provider,
+      // labels for where it runs: the platform's by default, the environment's where it differs (npm start's stand-ins)
+      platform: env[`PROBE_${key}_PLATFORM`]?.trim() || p.platform,
+      provider: env[`PROBE_${key}_PROVIDER`]?.trim() || p.provider,
       target,
       timeoutMs: intOf(env, `PROBE_${key}_TIMEOUT_MS`, p.timeoutMs, problems),
       intervalMs: intOf(env, `PROBE_${key}_INTERVAL_SECONDS`, intervalMs / 1000, problems) * 1000,
       ca: cas[name] ?? null,
     };
   });
-  const level = (env.LOG_LEVEL ?? 'INFO').toLowerCase();
-  const logLevel = level === 'warning' ? 'warn' : (['debug', 'info', 'error'].includes(level) ? level : 'info');
+  const level = (env.LOG_LEVEL ?? 'INFO').trim().toLowerCase();
+  if (!['debug', 'info', 'warning', 'warn', 'error'].includes(level)) problems.push('LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR');
+  const logLevel = level === 'warning' ? 'warn' : level;
   // read before the check below, so a bad value among these is reported too
   const port = intOf(env, 'SIDECAR_PORT', 9091, problems);
   const failureThreshold = intOf(env, 'CRITICAL_FAILURE_THRESHOLD', 3, problems) || 1;

@@ -5,14 +5,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { loadConfig } from '../src/config.js';
 import { describeCause } from '../src/describe-error.js';
-import { startService } from '../src/main.js';
+import { runFromEnvironment, startService } from '../src/main.js';
 import { DEFAULT_USERS, issueToken, startStandIns } from '../test/support/stand-ins/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,7 +57,12 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
     SHUTDOWN_DELAY_SECONDS: '0',
   };
 
-  const sidecar = startSidecar({ ...env, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, options.quiet);
+  const labels = {
+    PROBE_POSTGRES_PLATFORM: 'PGlite (embedded, ./.data)',
+    PROBE_POSTGRES_PROVIDER: 'pglite',
+    ...Object.fromEntries(['USER_SERVICE', 'CART_SERVICE', 'PRODUCT_SERVICE', 'SEARCH_SERVICE'].flatMap((k) => [[`PROBE_${k}_PLATFORM`, 'local stand-in'], [`PROBE_${k}_PROVIDER`, 'stand-in']])),
+  };
+  const sidecar = startSidecar({ ...env, ...labels, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, options.quiet);
   const service = await startService(loadConfig(env), { handleSignals: false });
 
   const minutes = Number(process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30);
@@ -118,7 +123,46 @@ Tokens last ${process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30} minutes; restart fo
 `);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Another `npm start` on this data directory is alive: PGlite's files take one process at a time. */
+function claimDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = resolve(dataDir, 'npm-start.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch {
+      const pid = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        console.error(`npm start: another development stack (pid ${pid}) is using ${dataDir}; stop it, or set DEV_DATA_DIR to another folder`);
+        process.exit(1);
+      }
+      rmSync(lockFile, { force: true }); // left by a stack that died without cleaning up
+    }
+  }
+  throw new Error(`cannot claim ${lockFile}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An operator's `ENVIRONMENT=production … npm start` (or any DATABASE_URL) means the configured service, never the embedded stack. */
+function configuredByEnvironment(env: NodeJS.ProcessEnv): boolean {
+  return (env.ENVIRONMENT ?? '').trim().toLowerCase() === 'production' || (env.DATABASE_URL ?? '').trim() !== '';
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) && configuredByEnvironment(process.env)) {
+  console.error('npm start: ENVIRONMENT=production or DATABASE_URL is set, so this is the configured service, not the embedded development stack (the health sidecar runs separately: node sidecar/dist/main.js)');
+  await runFromEnvironment();
+} else if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const releaseDataDir = claimDataDir(resolve(process.env.DEV_DATA_DIR ?? '.data'));
+  process.once('exit', releaseDataDir);
   const port = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   const stack = await startDevStack({ servicePort: port('SERVICE_PORT'), sidecarPort: port('SIDECAR_PORT'), dataDir: process.env.DEV_DATA_DIR }).catch((err: unknown) => {
     console.error(`development start failed: ${describeCause(err)?.why ?? (err as Error).message}`);

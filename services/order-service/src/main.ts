@@ -293,7 +293,8 @@ function reportStart(config: Config, log: Log, url: string): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function main(): Promise<void> {
+/** `node main.js`: the service as the environment configures it (also `npm start` with a configuration). */
+export async function runFromEnvironment(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -348,5 +349,5 @@ function killSelf(): void {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void main();
+  void runFromEnvironment();
 }
