@@ -29,7 +29,8 @@ COPY package.json package-lock.json ./
 COPY services/order-service/package.json services/order-service/
 COPY sidecar/package.json sidecar/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /app/services/order-service/dist services/order-service/dist
+# production code only: the development stack (dev/) and the test stand-ins stay in the build stage
+COPY --from=build /app/services/order-service/dist/src services/order-service/dist/src
 COPY --from=build /app/sidecar/dist sidecar/dist
 COPY openapi openapi
 # non-root, and nothing written outside /tmp (the chart mounts an emptyDir there; the root is read-only)

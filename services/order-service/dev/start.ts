@@ -24,7 +24,24 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-export async function startDevStack(options: { dataDir?: string; servicePort?: number; sidecarPort?: number; quiet?: boolean } = {}): Promise<DevStack> {
+/** The development shopper's cart at start, as `productId:quantity,…` (DEV_CART): a cart checkout works at once. */
+const DEFAULT_DEV_CART = '3:2,7:1';
+
+function seedCart(peers: Awaited<ReturnType<typeof startStandIns>>, spec: string): void {
+  const items = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [id, quantity] = part.split(':').map(Number);
+      const product = peers.product.products.get(id!);
+      if (!product || !Number.isSafeInteger(quantity) || quantity! < 1) throw new Error(`DEV_CART: "${part}" is not productId:quantity of a stand-in product (ids 1–8)`);
+      return { productId: product._id, sku: product.sku, title: product.title, quantity: quantity!, price: product.price, currency: product.currency };
+    });
+  peers.cart.setCart(DEFAULT_USERS[0]!.id, items);
+}
+
+export async function startDevStack(options: { dataDir?: string; servicePort?: number; sidecarPort?: number; quiet?: boolean; cart?: string } = {}): Promise<DevStack> {
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true });
   const secretFile = resolve(dataDir, 'dev-secret-key');
@@ -39,6 +56,7 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
   const databaseUrl = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
 
   const peers = await startStandIns({ secretKey });
+  seedCart(peers, options.cart ?? process.env.DEV_CART ?? DEFAULT_DEV_CART);
   const sidecarPort = options.sidecarPort ?? 9091;
   const env: Record<string, string> = {
     ENVIRONMENT: 'development',
@@ -114,6 +132,8 @@ Admin token (user 2, admin@example.com):
 
 Create an order (prices come from the product stand-in, catalogue ids 1–8):
   curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%s)" -d '${body}'
+Or check out the shopper's cart (seeded from DEV_CART, now ${process.env.DEV_CART ?? DEFAULT_DEV_CART}: productId:quantity,…):
+  curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '${JSON.stringify({ shipping_address: JSON.parse(body).shipping_address })}'
 Read your orders, then the admin statistics:
   curl -s ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN"
   curl -s ${stack.url}/admin/orders/stats -H "Authorization: Bearer $ADMIN_TOKEN"
