@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   });
 }
 
-test('the runtime stage takes from the build only the service'''s src/ and the sidecar', () => {
+test("the runtime stage takes from the build only the service's src/ and the sidecar", () => {
   const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   const copied = runtime.split('\n').filter((l) => l.startsWith('COPY --from=build')).map((l) => l.split(/\s+/)[2]);
