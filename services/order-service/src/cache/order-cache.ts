@@ -18,10 +18,18 @@ export interface OrderCacheOptions {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Where one order's JSON is cached. The version names the JSON's shape: v2 carries amounts as
+ * decimal strings, so entries written with numbers by an older replica are never read.
+ */
+export function orderCacheKey(prefix: string, orderId: number): string {
+  return `${prefix}:order:v2:${orderId}`;
+}
+
 export function withOrderCache(uc: OrderUseCases, redis: Redis, options: OrderCacheOptions = {}): OrderUseCases {
   const ttl = options.ttlSeconds ?? 60;
   const prefix = options.prefix ?? 'orders:cache';
-  const orderKey = (id: number) => `${prefix}:order:${id}`;
+  const orderKey = (id: number) => orderCacheKey(prefix, id);
   const statsKey = `${prefix}:stats`;
   const count = (cache: string, result: string) => options.metrics?.cacheRequests.inc({ cache, result });
   const pending = new Set<string>(); // invalidations Redis missed

@@ -23,17 +23,22 @@ function numberToPlainString(n: number): string {
   return s.includes('e') ? n.toFixed(2) : s;
 }
 
-/** 1999 → 19.99 as a JSON number (the storefront calls toFixed on it). */
+/** 1999 → 19.99 as a JSON number (statistics: the admin dashboard calls toFixed on it). */
 export function toMajorNumber(minor: number): number {
   return Number(toDecimalString(minor));
 }
 
-/** 1999 → "19.99" (what NUMERIC(12,2) columns take and give). */
+/**
+ * 1999 → "19.99", 0 → "0.00", -5 → "-0.05": exactly two decimals, never "-0.00" (how orders and
+ * items carry amounts in JSON, and what NUMERIC(12,2) columns take and give).
+ */
 export function toDecimalString(minor: number): string {
   if (!Number.isSafeInteger(minor)) throw new RangeError(`not integer minor units: ${minor}`);
   const sign = minor < 0 ? '-' : '';
   const abs = Math.abs(minor);
-  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  const cents = abs % 100;
+  // (abs - cents) / 100 is exact for every safe integer; abs / 100 would go through a fraction
+  return `${sign}${(abs - cents) / 100}.${String(cents).padStart(2, '0')}`;
 }
 
 /** rate × amount, rounded half away from zero, computed on integers (rate given in basis points). */

@@ -1,6 +1,7 @@
-// The JSON shapes of the API (snake_case, amounts as numbers with two decimals, ISO times).
+// The JSON shapes of the API (snake_case, ISO times). Amounts on orders and items are decimal strings
+// with two decimals ("107.90": the storefront prints them as they come); statistics are JSON numbers.
 
-import { toMajorNumber } from '../domain/money.js';
+import { toDecimalString, toMajorNumber } from '../domain/money.js';
 import { ORDER_STATUSES } from '../domain/order-lifecycle.js';
 import type { OrderRecord, OrderStats, OrderSummaryRecord } from './records.js';
 
@@ -16,11 +17,11 @@ export function toOrderJson(o: OrderRecord) {
     status: o.status,
     payment_status: o.paymentStatus,
     currency: o.currency,
-    subtotal: toMajorNumber(o.subtotalMinor),
-    tax_amount: toMajorNumber(o.taxMinor),
-    shipping_amount: toMajorNumber(o.shippingMinor),
-    discount_amount: toMajorNumber(o.discountMinor),
-    total_amount: toMajorNumber(o.totalMinor),
+    subtotal: toDecimalString(o.subtotalMinor),
+    tax_amount: toDecimalString(o.taxMinor),
+    shipping_amount: toDecimalString(o.shippingMinor),
+    discount_amount: toDecimalString(o.discountMinor),
+    total_amount: toDecimalString(o.totalMinor),
     shipping_address: o.shipping.address,
     shipping_city: o.shipping.city,
     shipping_state: o.shipping.state ?? null,
@@ -45,8 +46,8 @@ export function toOrderJson(o: OrderRecord) {
       product_name: i.productName,
       product_image: i.productImage,
       quantity: i.quantity,
-      unit_price: toMajorNumber(i.unitPriceMinor),
-      total_price: toMajorNumber(i.totalPriceMinor),
+      unit_price: toDecimalString(i.unitPriceMinor),
+      total_price: toDecimalString(i.totalPriceMinor),
     })),
     status_history: o.history.map((h) => ({
       from_status: h.fromStatus,
@@ -67,7 +68,7 @@ export function toOrderSummaryJson(o: OrderSummaryRecord) {
     customer_email: o.customerEmail,
     status: o.status,
     payment_status: o.paymentStatus,
-    total_amount: toMajorNumber(o.totalMinor),
+    total_amount: toDecimalString(o.totalMinor),
     currency: o.currency,
     item_count: o.itemCount,
     created_at: iso(o.createdAt),

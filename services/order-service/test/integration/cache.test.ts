@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { orderCacheKey } from '../../src/cache/order-cache.js';
 import { freePort } from '../support/net.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -11,6 +13,7 @@ import { startTestService, type TestService } from '../support/service.js';
 type Json = Record<string, any>;
 const address = { address: '1 Main St', city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US' };
 let redis: ChildProcess;
+let redisPort: number;
 let svc: TestService;
 let shopper: string;
 let admin: string;
@@ -32,7 +35,7 @@ const newOrder = async () => (await call('POST', '/orders', shopper, { items: [{
 
 beforeAll(async () => {
   // a Redis of this test's own, so it can be paused
-  const port = await freePort();
+  const port = (redisPort = await freePort());
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'redis-'))], { stdio: 'ignore' });
   svc = await startTestService({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   shopper = await svc.tokens.user(31);
@@ -64,6 +67,31 @@ test('a second read of an order is a cache hit with the same body', async () => 
   expect(await b.text()).toBe(JSON.stringify(first.body));
   for (const header of ['content-type', 'etag', 'content-length']) expect(b.headers.get(header)).toBe(a.headers.get(header));
   expect(b.headers.get('content-type')).toBe('application/json; charset=utf-8');
+});
+
+test('a cached order carries its amounts as the same two-decimal strings, and an entry of the old shape is never served', async () => {
+  const order = await newOrder();
+  const client = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    // what a replica from before decimal strings cached under the old key: numbers, and a total that is not the order's
+    const legacyKey = `${svc.config.cachePrefix}:order:${order.id}`;
+    await client.set(legacyKey, JSON.stringify({ ...order, total_amount: 0.01, subtotal: 0.01 }), 'EX', 60);
+    const first = await call('GET', `/orders/${order.id}`, shopper);
+    expect(first.body.total_amount).toBe(order.total_amount);
+    expect(first.body.total_amount).toMatch(/^\d+\.\d{2}$/);
+    const stored = JSON.parse((await client.get(orderCacheKey(svc.config.cachePrefix, order.id))) ?? 'null') as Json;
+    for (const field of ['subtotal', 'tax_amount', 'shipping_amount', 'discount_amount', 'total_amount']) expect(stored[field]).toBe(order[field]);
+    expect(stored.order_items[0].unit_price).toBe(order.order_items[0].unit_price);
+    expect(typeof stored.order_items[0].unit_price).toBe('string');
+    const hits = await cacheCount('order', 'hit');
+    const second = await call('GET', `/orders/${order.id}`, shopper);
+    expect(await cacheCount('order', 'hit')).toBe(hits + 1);
+    expect(second.body).toEqual(first.body);
+    await client.del(legacyKey);
+  } finally {
+    client.disconnect();
+  }
 });
 
 test("a cached order is still refused to another shopper", async () => {

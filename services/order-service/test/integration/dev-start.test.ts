@@ -41,8 +41,8 @@ test('npm start runs on embedded defaults and a printed token creates and reads 
       body: JSON.stringify(body),
     });
     expect(created.status).toBe(201);
-    const order = (await created.json()) as { id: number; total_amount: number };
-    expect(order.total_amount).toBe(53.98); // 2 × 19.99 + 10 % tax + 10.00 shipping
+    const order = (await created.json()) as { id: number; total_amount: string };
+    expect(order.total_amount).toBe('53.98'); // 2 × 19.99 + 10 % tax + 10.00 shipping
     const mine = (await (await fetch(`${url}/orders`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ id: number }>;
     expect(mine.map((o) => o.id)).toContain(order.id);
     const stats = (await (await fetch(`${url}/admin/orders/stats`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { total_orders: number };

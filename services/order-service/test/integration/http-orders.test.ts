@@ -50,7 +50,9 @@ async function createOrder(token: string, path = '/orders', quantity = 2): Promi
   return body;
 }
 
-const twoDecimals = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9;
+// amounts on orders are decimal strings with exactly two decimals (the storefront prints them as they come)
+const twoDecimals = (s: unknown) => typeof s === 'string' && /^-?\d+\.\d{2}$/.test(s) && s !== '-0.00';
+const cents = (s: string) => Number(s.replace('.', ''));
 
 describe('creating orders', () => {
   it('POST /orders creates the caller\'s order: 201, Location, ETag, the full order with prices from the catalogue', async () => {
@@ -80,13 +82,12 @@ describe('creating orders', () => {
     expect(body.order_items).toHaveLength(1);
     const item = body.order_items[0];
     expect(item).toMatchObject({ product_id: svc.catalog.productIds[0], quantity: 2 });
-    expect(item.unit_price).toBe(svc.catalog.priceOf(svc.catalog.productIds[0]!));
+    expect(item.unit_price).toBe(svc.catalog.priceOf(svc.catalog.productIds[0]!).toFixed(2));
     for (const amount of [body.subtotal, body.tax_amount, body.shipping_amount, body.discount_amount, body.total_amount, item.unit_price, item.total_price]) {
       expect(twoDecimals(amount)).toBe(true);
     }
-    expect(Math.round(body.total_amount * 100)).toBe(
-      Math.round(body.subtotal * 100) + Math.round(body.tax_amount * 100) + Math.round(body.shipping_amount * 100) - Math.round(body.discount_amount * 100),
-    );
+    expect(cents(body.total_amount)).toBe(cents(body.subtotal) + cents(body.tax_amount) + cents(body.shipping_amount) - cents(body.discount_amount));
+    expect(cents(item.total_price)).toBe(cents(item.unit_price) * 2);
     expect(svc.validateResponse('createOrder', 201, body)).toEqual([]);
   });
 

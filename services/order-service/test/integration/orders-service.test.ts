@@ -70,7 +70,7 @@ describe('creating an order', () => {
     expect(o.orderNumber).toMatch(/^ORD-\d{8}-[A-Z0-9]{8}$/);
     expect(o.history).toEqual([expect.objectContaining({ fromStatus: null, toStatus: 'pending', actorId: 1 })]);
     const json = toOrderJson(o);
-    expect(json).toMatchObject({ subtotal: 39.98, tax_amount: 4, shipping_amount: 10, total_amount: 53.98, shipping_address: '1 Main St', shipping_city: 'Springfield' });
+    expect(json).toMatchObject({ subtotal: '39.98', tax_amount: '4.00', shipping_amount: '10.00', discount_amount: '0.00', total_amount: '53.98', shipping_address: '1 Main St', shipping_city: 'Springfield' });
   });
 
   test('the order a checkout returns is the order as stored (items in order, history, timestamps)', async () => {
@@ -107,7 +107,8 @@ describe('creating an order', () => {
       shipping_address: address,
     });
     expect(o.items).toEqual([expect.objectContaining({ productId: 8, quantity: 3, unitPriceMinor: 29, totalPriceMinor: 87 })]);
-    expect(toOrderJson(o).subtotal).toBe(0.87);
+    expect(toOrderJson(o).subtotal).toBe('0.87');
+    expect(toOrderJson(o).order_items[0]).toMatchObject({ unit_price: '0.29', total_price: '0.87' });
   });
 
   test('refusals write nothing: no address, empty cart, unknown, inactive, short stock, product service down', async () => {

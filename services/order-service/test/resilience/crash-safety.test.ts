@@ -149,7 +149,8 @@ it('loses and duplicates no acknowledged order across repeated SIGKILLs, and sto
   expect(orders.length).toBe(created.length);
   expect(new Set(created.map((o) => o.created.body.id)).size).toBe(created.length);
   const byId = new Map(orders.map((r) => [Number(r.id), r]));
-  const cents = (v: number) => Math.round(v * 100);
+  // amounts are two-decimal strings: their digits are the cents, exactly
+  const cents = (v: unknown) => (typeof v === 'string' && /^\d+\.\d{2}$/.test(v) ? Number(v.replace('.', '')) : Number.NaN);
   for (const o of created) {
     const row = byId.get(o.created.body.id as number)!;
     const body = o.created.body;

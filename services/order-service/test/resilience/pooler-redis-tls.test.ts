@@ -10,6 +10,7 @@ import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient } from './support/client.js';
 import { CANARY, spawnService, Transcript, until } from './support/harness.js';
 import { ROUTES, startPooledStack, stopService, type PooledStack, type StackDatabase } from './support/pooled-stack.js';
+import { orderCacheKey } from '../../src/cache/order-cache.js';
 
 jest.setTimeout(60_000);
 
@@ -76,7 +77,7 @@ describe.each(ROUTES)('%s', (route) => {
     const id = created.body.id as number;
 
     expect((await call('GET', `/orders/${id}`, { token })).status).toBe(200);
-    const cached = await redis.get(`${prefix}:order:${id}`);
+    const cached = await redis.get(orderCacheKey(prefix, id));
     expect(JSON.parse(cached ?? '{}')).toMatchObject({ id, order_number: created.body.order_number });
     const hitsBefore = await hits();
     const again = await call('GET', `/orders/${id}`, { token });

@@ -642,7 +642,7 @@ describe('query injection and prototype pollution', () => {
     const fresh = await call('POST', '/orders', { token: bob, body: { items: [{ product_id: 3, quantity: 1 }], shipping_address: address } });
     expect(fresh.status).toBe(201);
     expect(fresh.json()).toMatchObject({ user_id: SHOPPER_B, status: 'pending', payment_status: 'pending', shipping_country: 'US' });
-    expect(fresh.json<{ order_items: Array<{ unit_price: number }> }>().order_items[0]!.unit_price).toBe(0.29);
+    expect(fresh.json<{ order_items: Array<{ unit_price: string }> }>().order_items[0]!.unit_price).toBe('0.29');
   });
 
   test('the tables are all still there and the service still answers', async () => {

@@ -21,6 +21,29 @@ describe('money', () => {
     expect(toMajorNumber(4398)).toBe(43.98);
   });
 
+  test('the decimal strings orders carry: two decimals, zero and large values exact, never "-0.00"', () => {
+    expect(toDecimalString(10790)).toBe('107.90');
+    expect(toDecimalString(29)).toBe('0.29');
+    expect(toDecimalString(0)).toBe('0.00');
+    expect(toDecimalString(-0)).toBe('0.00');
+    expect(toDecimalString(-5)).toBe('-0.05');
+    expect(toDecimalString(100)).toBe('1.00');
+    expect(toDecimalString(Number.MAX_SAFE_INTEGER)).toBe('90071992547409.91');
+    expect(toDecimalString(-Number.MAX_SAFE_INTEGER)).toBe('-90071992547409.91');
+    expect(toDecimalString(999_999_999_999)).toBe('9999999999.99'); // the largest NUMERIC(12,2)
+    for (const minor of [1, 99, 101, 12345, 9_007_199_254_740_900, -1, -101]) {
+      const text = toDecimalString(minor);
+      expect(text).toMatch(/^-?\d+\.\d{2}$/);
+      expect(toMinorUnits(text)).toBe(minor); // the string is the exact amount, back and forth
+    }
+  });
+
+  test('only integer minor units serialise', () => {
+    expect(() => toDecimalString(1.5)).toThrow(RangeError);
+    expect(() => toDecimalString(Number.NaN)).toThrow(RangeError);
+    expect(() => toDecimalString(Number.MAX_SAFE_INTEGER + 1)).toThrow(RangeError);
+  });
+
   test('rates apply on integers, rounding half away from zero', () => {
     expect(toBasisPoints('0.10')).toBe(1000);
     expect(toBasisPoints(0.0825)).toBe(825);
