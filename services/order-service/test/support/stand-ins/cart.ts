@@ -1,10 +1,10 @@
-// Stand-in of the cart service (Java, CONTRACTS.md §4): GET /cart/{userId}, DELETE /cart, GET /health.
+// Stand-in of the cart service (Java, CONTRACTS.md §4): GET /cart/{userId}, DELETE /cart (and /cart/), GET /health.
 // Verifies the caller's HS256 token like the real one: 401 on a bad token, 403 for another user's
 // cart; error bodies are empty.
 
 import jwt from 'jsonwebtoken';
 import type { IncomingMessage } from 'node:http';
-import { startStandIn, type StandIn } from './server.js';
+import { startStandIn, type HealthSwitch, type StandIn } from './server.js';
 
 export interface CartItem {
   productId: number;
@@ -15,13 +15,14 @@ export interface CartItem {
   currency: string;
 }
 
-export interface CartStandIn extends StandIn {
+export interface CartStandIn extends StandIn, HealthSwitch {
   setCart(userId: number, items: CartItem[]): void;
   cartOf(userId: number): CartItem[] | undefined;
 }
 
 export async function startCartStandIn(opts: { secretKey: string; port?: number }): Promise<CartStandIn> {
   const carts = new Map<number, CartItem[]>();
+  let health = 'UP';
 
   function userOf(req: IncomingMessage): number | null {
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
@@ -38,7 +39,7 @@ export async function startCartStandIn(opts: { secretKey: string; port?: number 
   const server = await startStandIn(
     (req, _body, url) => {
       if (req.method === 'GET' && url.pathname === '/health') {
-        return { status: 200, json: { status: 'UP', components: { db: { status: 'UP' } } } };
+        return { status: 200, json: { status: health, components: { db: { status: health } } } };
       }
       const user = userOf(req);
       const get = /^\/cart\/(\d+)$/.exec(url.pathname);
@@ -49,7 +50,7 @@ export async function startCartStandIn(opts: { secretKey: string; port?: number 
         const totalCents = items.reduce((s, i) => s + Math.round(i.price * 100) * i.quantity, 0);
         return { status: 200, json: { userId: user, items, total: totalCents / 100, currency: 'USD' } };
       }
-      if (req.method === 'DELETE' && url.pathname === '/cart') {
+      if (req.method === 'DELETE' && (url.pathname === '/cart' || url.pathname === '/cart/')) {
         if (user === null) return { status: 401 };
         if (!carts.has(user)) return { status: 404, text: 'Cart not found' };
         carts.delete(user);
@@ -62,5 +63,6 @@ export async function startCartStandIn(opts: { secretKey: string; port?: number 
   return Object.assign(server, {
     setCart: (userId: number, items: CartItem[]) => carts.set(userId, items),
     cartOf: (userId: number) => carts.get(userId),
+    setHealth: (status: string) => void (health = status),
   });
 }

@@ -2,9 +2,8 @@
 
 import { startCartStandIn, type CartStandIn } from './cart.js';
 import { startProductStandIn, type ProductStandIn } from './product.js';
-import { startSearchStandIn } from './search.js';
-import type { StandIn } from './server.js';
-import { startUserStandIn } from './user.js';
+import { startSearchStandIn, type SearchStandIn } from './search.js';
+import { startUserStandIn, type UserStandIn } from './user.js';
 
 export * from './server.js';
 export * from './product.js';
@@ -15,8 +14,8 @@ export * from './search.js';
 export interface StandIns {
   product: ProductStandIn;
   cart: CartStandIn;
-  user: StandIn;
-  search: StandIn;
+  user: UserStandIn;
+  search: SearchStandIn;
   /** the service's and the sidecar's environment for these four (USER_SERVICE_URL …) */
   env: Record<'USER_SERVICE_URL' | 'CART_SERVICE_URL' | 'PRODUCT_SERVICE_URL' | 'SEARCH_SERVICE_URL', string>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // Stand-in of the product service (Express, CONTRACTS.md §4): GET /products/{id},
-// PATCH /products/{id}/stock (absolute), GET /health. No auth.
+// PATCH /products/{id}/stock (absolute), GET /health. No auth. Express routing: a trailing slash is the same path.
 
-import { startStandIn, type StandIn } from './server.js';
+import { startStandIn, type HealthSwitch, type StandIn } from './server.js';
 
 export interface StandInProduct {
   _id: number;
@@ -27,7 +27,7 @@ export const DEFAULT_CATALOGUE: StandInProduct[] = [
   { _id: 8, sku: 'SKU-8', title: 'Barista apron', price: 0.1, currency: 'USD', image: '/img/8.jpg', stock: 30, isActive: true },
 ];
 
-export interface ProductStandIn extends StandIn {
+export interface ProductStandIn extends StandIn, HealthSwitch {
   products: Map<number, StandInProduct>;
   stockOf(id: number): number | undefined;
   setStock(id: number, stock: number): void;
@@ -35,12 +35,13 @@ export interface ProductStandIn extends StandIn {
 
 export async function startProductStandIn(opts: { port?: number; catalogue?: StandInProduct[] } = {}): Promise<ProductStandIn> {
   const products = new Map((opts.catalogue ?? DEFAULT_CATALOGUE).map((p) => [p._id, { ...p }]));
+  let health = 'healthy';
   const server = await startStandIn(
     (req, body, url) => {
-      if (req.method === 'GET' && url.pathname === '/health') {
-        return { status: 200, json: { status: 'healthy', service: 'product-service', timestamp: new Date().toISOString() } };
+      if (req.method === 'GET' && /^\/health\/?$/.test(url.pathname)) {
+        return { status: 200, json: { status: health, service: 'product-service', timestamp: new Date().toISOString() } };
       }
-      const m = /^\/products\/([^/]+)(\/stock)?$/.exec(url.pathname);
+      const m = /^\/products\/([^/]+)(\/stock)?\/?$/.exec(url.pathname);
       if (!m) return { status: 404, json: { success: false, error: 'Route not found' } };
       const id = Number(m[1]);
       const p = Number.isInteger(id) ? products.get(id) : undefined;
@@ -69,6 +70,7 @@ export async function startProductStandIn(opts: { port?: number; catalogue?: Sta
   return Object.assign(server, {
     products,
     stockOf: (id: number) => products.get(id)?.stock,
+    setHealth: (status: string) => void (health = status),
     setStock: (id: number, stock: number) => {
       const p = products.get(id);
       if (p) p.stock = stock;

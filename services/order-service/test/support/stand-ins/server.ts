@@ -26,9 +26,17 @@ export interface Reply {
   /** JSON body, a text body, or none (the cart's error bodies are empty) */
   json?: unknown;
   text?: string;
+  /** extra headers, or the peer's own spelling of one (FastAPI's bare `application/json`) */
+  headers?: Record<string, string>;
 }
 
 export type Route = (req: IncomingMessage, body: string, url: URL) => Reply | Promise<Reply>;
+
+/** A stand-in whose health endpoint can be made to say something else (the platform's own words). */
+export interface HealthSwitch {
+  /** the `status` its GET /health reports from now on, e.g. 'degraded', 'DOWN', 'unhealthy' */
+  setHealth(status: string): void;
+}
 
 export interface StandIn {
   url: string;
@@ -70,6 +78,7 @@ export async function startStandIn(
     const type = reply.json !== undefined ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
     const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(payload) };
     if (payload !== '') headers['content-type'] = type;
+    Object.assign(headers, reply.headers);
     res.writeHead(reply.status, headers);
     if (f.slowBodyMs) {
       for (const byte of Buffer.from(payload)) {
