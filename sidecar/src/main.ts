@@ -10,13 +10,13 @@ import { createSidecarMetrics } from './metrics.js';
 import { buildSnapshot, type Snapshot } from './results.js';
 import { createScheduler, criticalCadence, redact, type Probe } from './scheduler.js';
 import { createSidecarServer } from './server.js';
+import { createSidecarLogger } from './log.js';
 
 export async function startSidecar(
   config: SidecarConfig,
   overrides: { probe?: Probe; kube?: Parameters<typeof createPodCondition>[0]['kubeConfig']; env?: NodeJS.ProcessEnv; logDestination?: pino.DestinationStream } = {},
 ) {
-  const options = { level: config.logLevel, base: { service: 'health-sidecar', version: config.version }, messageKey: 'message' };
-  const log = overrides.logDestination ? pino(options, overrides.logDestination) : pino(options);
+  const log = createSidecarLogger({ level: config.logLevel, version: config.version, destination: overrides.logDestination });
   const metrics = createSidecarMetrics(config.version);
   let version = 0;
   const condition = await createPodCondition({ ...config.kube, kubeConfig: overrides.kube }, { metrics, log, env: overrides.env });
