@@ -17,6 +17,8 @@ export interface DependencyConfig {
   intervalMs: number;
   /** DATABASE_CA_FILE / REDIS_CA_FILE: a PEM CA bundle trusted instead of the system CAs when TLS is on (as the service does) */
   ca: { file: string; pem: string } | null;
+  /** peers: the `status` their health body gives when all is well (any other word is a warning) */
+  healthyStatus: string | null;
 }
 
 export interface SidecarConfig {
@@ -52,20 +54,19 @@ const ENV_KEY: Record<DependencyName, string> = {
   'search-service': 'SEARCH_SERVICE',
 };
 
-/** CONTRACTS.md §5: where each runs and how long its probe may take. */
-const PLATFORM: Record<DependencyName, { kind: DependencyKind; platform: string; provider: string; timeoutMs: number; path?: string }> = {
+/**
+ * CONTRACTS.md §5: where each runs, how long its probe may take, and for the peers the health path
+ * under their base URL (the user service's too: in-cluster `/health`, behind the gateway the base
+ * ends in /user) and the word their health body says when all is well.
+ */
+const PLATFORM: Record<DependencyName, { kind: DependencyKind; platform: string; provider: string; timeoutMs: number; path?: string; healthy?: string }> = {
   postgres: { kind: 'database', platform: 'Neon (AWS us-east-2)', provider: 'neon', timeoutMs: 5000 },
   redis: { kind: 'cache', platform: 'Upstash', provider: 'upstash', timeoutMs: 5000 },
-  'user-service': { kind: 'peer', platform: 'GKE', provider: 'gke', timeoutMs: 15000 },
-  'cart-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health' },
-  'product-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health' },
-  'search-service': { kind: 'peer', platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health' },
+  'user-service': { kind: 'peer', platform: 'GKE', provider: 'gke', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
+  'cart-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'UP' },
+  'product-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'healthy' },
+  'search-service': { kind: 'peer', platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
 };
-
-/** The user service's health path: the old checker built /user/user/health. */
-export function userHealthPath(baseUrl: string): string {
-  return new URL(baseUrl).pathname.replace(/\/+$/, '').endsWith('/user') ? '/health' : '/user/health';
-}
 
 function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
@@ -120,7 +121,7 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
     const base = urls[name] || null;
     let target = base;
     if (base && p.kind === 'peer') {
-      const path = env[`PROBE_${key}_PATH`] ?? (name === 'user-service' ? userHealthPath(base) : p.path!);
+      const path = env[`PROBE_${key}_PATH`] ?? p.path!;
       target = base.replace(/\/+$/, '') + path;
     }
     return {
@@ -134,6 +135,7 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
       timeoutMs: intOf(env, `PROBE_${key}_TIMEOUT_MS`, p.timeoutMs, problems),
       intervalMs: intOf(env, `PROBE_${key}_INTERVAL_SECONDS`, intervalMs / 1000, problems) * 1000,
       ca: cas[name] ?? null,
+      healthyStatus: p.healthy ?? null,
     };
   });
   const level = (env.LOG_LEVEL ?? 'INFO').trim().toLowerCase();

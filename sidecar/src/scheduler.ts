@@ -28,7 +28,7 @@ export const defaultProbe: Probe = (dep) => {
   if (!dep.target) return Promise.resolve({ status: 'not_configured', reason: null, responseTimeMs: null });
   if (dep.kind === 'database') return probePostgres(dep.target, dep.timeoutMs, dep.ca?.file ?? null);
   if (dep.kind === 'cache') return probeRedis(dep.target, dep.timeoutMs, dep.ca?.pem ?? null);
-  return probeHttp(dep.target, dep.timeoutMs);
+  return probeHttp(dep.target, dep.timeoutMs, dep.healthyStatus);
 };
 
 /** Time allowed for the quickly failing re-probes themselves and timer lateness (a refused connection answers in milliseconds). */

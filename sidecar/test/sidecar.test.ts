@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { containerBudget } from '../../charts/test/container-budget.js';
-import { loadSidecarConfig, userHealthPath } from '../src/config.js';
+import { loadSidecarConfig } from '../src/config.js';
 import { startSidecar } from '../src/main.js';
 import { buildSnapshot } from '../src/results.js';
 import { startKubeApi } from './support/kube-api.js';
@@ -42,10 +42,8 @@ async function admin(sql: string): Promise<void> {
 const base = { SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: '0', LOG_LEVEL: 'ERROR', PROBE_INTERVAL_SECONDS: '0.2' };
 
 describe('configuration', () => {
-  test('the user service path: /health when the URL ends in /user, else /user/health', () => {
-    expect(userHealthPath('https://gw.example/user')).toBe('/health');
-    expect(userHealthPath('https://gw.example/user/')).toBe('/health');
-    expect(userHealthPath('http://user-service:9090')).toBe('/user/health');
+  test('every peer is probed at {URL}/health (the user service too: CONTRACTS.md §5), with its platform timeout', () => {
+    expect(loadSidecarConfig({ USER_SERVICE_URL: 'http://user-service:9090' }).dependencies.find((d) => d.name === 'user-service')!.target).toBe('http://user-service:9090/health');
     const c = loadSidecarConfig({ USER_SERVICE_URL: 'https://gw.example/user', CART_SERVICE_URL: 'http://cart:8080' });
     expect(c.dependencies.find((d) => d.name === 'user-service')!.target).toBe('https://gw.example/user/health');
     expect(c.dependencies.find((d) => d.name === 'cart-service')).toMatchObject({ target: 'http://cart:8080/health', timeoutMs: 10000 });

@@ -1,7 +1,8 @@
 // What one probe of one dependency tells.
 
 export type ProbeStatus = 'connected' | 'warning' | 'failed' | 'timeout' | 'not_configured';
-export type FailureReason = 'dns' | 'connect' | 'tls' | 'timeout' | 'http_status' | 'protocol' | 'auth';
+/** degraded: answered 200 with a health body naming another status than the platform's healthy one (a warning only) */
+export type FailureReason = 'dns' | 'connect' | 'tls' | 'timeout' | 'http_status' | 'protocol' | 'auth' | 'degraded';
 
 export interface ProbeOutcome {
   status: ProbeStatus;
