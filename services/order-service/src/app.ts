@@ -13,6 +13,7 @@ import { corsPolicy } from './http/cors.js';
 import { createServiceMetrics, measureRequests, type ServiceMetrics } from './http/metrics.js';
 import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.js';
 import { problemErrorHandler } from './http/problem.js';
+import { publicPrefix } from './http/public-path.js';
 import { requestId } from './http/request-id.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
 import './http/request-context.js';
@@ -54,8 +55,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.disable('x-powered-by');
   // ETags here mean the order's version (set by the handlers), not a hash of the body
   app.set('etag', false);
-  // the gateway (nginx ingress) and the kubelet reach us from private addresses
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // the gateway (nginx ingress) and the kubelet reach us from private addresses (TRUSTED_PROXIES)
+  app.set('trust proxy', [...config.trustedProxies]);
 
   const tagRequest = requestId();
   app.use((req, res, next) => {
@@ -88,6 +89,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       next();
     });
   }
+  app.use(publicPrefix(config.publicPathPrefix));
   app.use(anonymousProbes(api));
   app.use(corsPolicy(config.cors));
   app.use(readBearerToken({ secretKey: config.secretKey, algorithm: config.algorithm }));

@@ -2,9 +2,11 @@
 // extras, validated once into a typed, frozen Config. Everything else takes the Config as a parameter.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SSLMODES } from './data/database-tls.js';
 import { toBasisPoints, toMinorUnits } from './domain/money.js';
+import { isSafePrefix } from './http/public-path.js';
 
 export type Environment = 'production' | 'development' | 'test';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -37,11 +39,15 @@ export interface Config {
     searchServiceUrl: string | undefined;
   };
   cors: {
-    /** exact origins allowed (the configured peers' origins plus CORS_ORIGINS) */
+    /** exact origins allowed (the configured peers' origins, CORS_DEFAULT_ORIGINS and CORS_ORIGINS) */
     origins: readonly string[];
     /** development only: any http://localhost:<port> and http://127.0.0.1:<port> */
     allowLoopback: boolean;
   };
+  /** PUBLIC_PATH_PREFIX: the prefix clients see when a trusted proxy sends no X-Forwarded-Prefix ('/order') */
+  publicPathPrefix: string | undefined;
+  /** TRUSTED_PROXIES: Express `trust proxy` (names, addresses, CIDRs) whose X-Forwarded-* headers count */
+  trustedProxies: readonly string[];
   pricing: {
     /** TAX_RATE as given, e.g. "0.10" */
     taxRate: string;
@@ -85,6 +91,10 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The platform's own browser origin (CONTRACTS §3), allowed in production unless CORS_DEFAULT_ORIGINS replaces it. */
+export const PRODUCTION_DEFAULT_ORIGINS = ['https://ecommerce-microservices-platform.vercel.app'] as const;
+const DEFAULT_TRUSTED_PROXIES = ['loopback', 'linklocal', 'uniquelocal'];
 
 const REQUIRED_IN_PRODUCTION = ['DATABASE_URL', 'SECRET_KEY', 'REDIS_URL'] as const;
 const DEVELOPMENT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/orders';
@@ -135,6 +145,47 @@ const httpUrl = z
     }
   }, 'must be an http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''));
+
+// "none" replaces the built-in list with nothing (an empty variable counts as unset, so it cannot)
+const originList = z
+  .string()
+  .trim()
+  .transform((v) => (v.toLowerCase() === 'none' ? [] : v.split(',').map((item) => item.trim()).filter(Boolean)))
+  .superRefine((items, ctx) => {
+    for (const item of items) {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      if (!url || !bare || !['http:', 'https:'].includes(url.protocol)) {
+        ctx.addIssue({ code: 'custom', message: 'must be none or comma-separated origins like https://shop.example' });
+        return;
+      }
+    }
+  })
+  .transform((items) => items.map((item) => new URL(item).origin));
+
+const pathPrefix = z
+  .string()
+  .trim()
+  .refine(isSafePrefix, 'must start with /, not end with /, and use only letters, digits and . _ ~ - (e.g. /order)');
+
+const trustedProxyList = z
+  .string()
+  .trim()
+  .transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean))
+  .refine((items) => items.length > 0 && items.every(isProxyAddress), 'must be loopback, linklocal, uniquelocal, IP addresses or CIDRs, comma-separated');
+
+function isProxyAddress(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address = '', bits, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 /** Why a CA bundle cannot be used (errno or content), or undefined; never the path or the content. */
 function caFileProblem(path: string): string | undefined {
@@ -211,6 +262,9 @@ const environmentSchema = z.object({
   PRODUCT_SERVICE_URL: httpUrl.optional(),
   SEARCH_SERVICE_URL: httpUrl.optional(),
   CORS_ORIGINS: z.string().optional(),
+  CORS_DEFAULT_ORIGINS: originList.optional(),
+  PUBLIC_PATH_PREFIX: pathPrefix.optional(),
+  TRUSTED_PROXIES: trustedProxyList.optional(),
   TAX_RATE: rateText.default('0.10'),
   SHIPPING_FLAT: decimalText.default('10.00'),
   FREE_SHIPPING_THRESHOLD: decimalText.default('100.00'),
@@ -310,9 +364,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenExpireMinutes: e.ACCESS_TOKEN_EXPIRE_MINUTES,
     peers,
     cors: {
-      origins: Object.freeze(allowedOrigins(peers, e.CORS_ORIGINS)),
+      origins: Object.freeze(allowedOrigins(peers, e.CORS_DEFAULT_ORIGINS ?? (production ? [...PRODUCTION_DEFAULT_ORIGINS] : []), e.CORS_ORIGINS)),
       allowLoopback: !production,
     },
+    publicPathPrefix: e.PUBLIC_PATH_PREFIX,
+    trustedProxies: e.TRUSTED_PROXIES ?? DEFAULT_TRUSTED_PROXIES,
     pricing: {
       taxRate: e.TAX_RATE,
       taxRateBasisPoints: toBasisPoints(e.TAX_RATE),
@@ -343,10 +399,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return deepFreeze(config);
 }
 
-/** The peers' origins (they may call us from a browser context) plus CORS_ORIGINS, deduplicated. */
-function allowedOrigins(peers: Config['peers'], extra: string | undefined): string[] {
+/** The peers' origins (they may call us from a browser context), the default list and CORS_ORIGINS, deduplicated. */
+function allowedOrigins(peers: Config['peers'], defaults: string[], extra: string | undefined): string[] {
   const origins = new Set<string>();
   for (const url of Object.values(peers)) if (url) origins.add(new URL(url).origin);
+  for (const origin of defaults) origins.add(origin);
   for (const item of (extra ?? '').split(',')) {
     const text = item.trim();
     if (!text) continue;
@@ -405,6 +462,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     product_service_url: maskUrl(config.peers.productServiceUrl),
     search_service_url: maskUrl(config.peers.searchServiceUrl),
     cors_origins: [...config.cors.origins, ...(config.cors.allowLoopback ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])],
+    public_path_prefix: config.publicPathPrefix ?? null,
+    trusted_proxies: config.trustedProxies,
     tax_rate: config.pricing.taxRate,
     shipping_flat_minor: config.pricing.shippingFlatMinor,
     free_shipping_threshold_minor: config.pricing.freeShippingThresholdMinor,

@@ -11,7 +11,8 @@ import { reasonOf, tlsReasonOf, withTimeout, type ProbeOutcome } from './types.j
 const PROBE_SQL = "SELECT current_setting('server_version') AS version, current_database() AS database";
 
 /** pg-connection-string's reading of the URL; the CA file stands in for a missing sslrootcert (it replaces the system CAs, as sslrootcert does), only where the URL asks for TLS. */
-export function clientConfigOf(url: string, caFile: string | null): ConnectionOptions {
+export function clientConfigOf(given: string, caFile: string | null): ConnectionOptions {
+  const url = pinVerifyFull(given);
   const plain = () => parse(url);
   let named: boolean;
   try {
@@ -30,6 +31,22 @@ export function clientConfigOf(url: string, caFile: string | null): ConnectionOp
   const withCa = new URL(url);
   withCa.searchParams.set('sslrootcert', caFile);
   return parse(withCa.toString());
+}
+
+/**
+ * prefer/require/verify-ca as verify-full, spelt out: node-postgres's reading today (the service pins
+ * the same), kept if pg-connection-string moves to libpq's, and without its warning on every probe.
+ */
+function pinVerifyFull(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const mode = parsed.searchParams.get('sslmode');
+    if (parsed.searchParams.get('uselibpqcompat') === 'true' || !mode || !['prefer', 'require', 'verify-ca'].includes(mode)) return url;
+    parsed.searchParams.set('sslmode', 'verify-full');
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** What a log reader needs to know of a failure: SQLSTATE and its name, TLS reason, where. */

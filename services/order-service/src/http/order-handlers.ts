@@ -11,6 +11,7 @@ import type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOption
 import { actorOf, type OperationHandlers } from './api.js';
 import { hasAuthorizationHeader } from './auth.js';
 import type { ServiceMetrics } from './metrics.js';
+import { publicPath } from './public-path.js';
 import { basicHealth } from './service-handlers.js';
 
 type Json = Record<string, unknown>;
@@ -228,17 +229,6 @@ function withinRange(field: 'from' | 'to', date: Date): Date {
     throw new ValidationFailed(`Invalid request: ${field} ${message}`, [{ field, message }]);
   }
   return date;
-}
-
-const SANE_PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
-
-/**
- * A path as the client must request it: behind the gateway (which strips /order) the prefix comes
- * from X-Forwarded-Prefix when the ingress sets it; otherwise the service's own path.
- */
-export function publicPath(req: Request, path: string): string {
-  const prefix = req.get('x-forwarded-prefix')?.replace(/\/+$/, '');
-  return prefix && SANE_PREFIX.test(prefix) ? `${prefix}${path}` : path;
 }
 
 function sendPage(req: Request, res: Response, result: OrderPage, page: number, size: number): void {

@@ -26,14 +26,16 @@ export function serviceHandlers(deps: {
   // Swagger UI's page refers to its assets relatively. Served at /docs (no slash, and no redirect to
   // add one: behind the gateway a redirect would lose the /order prefix) the assets are "docs/…";
   // at /docs/ they are "./…". Both resolve under /docs/ directly and under /order/docs/ via the gateway.
-  const pageAtSlash = swaggerUi.generateHTML(deps.document, { customSiteTitle: 'Order service API' });
+  // The page embeds no document: its init script (SWAGGER_INIT) loads openapi.json beside /docs.
+  const pageAtSlash = swaggerUi.generateHTML(undefined, { customSiteTitle: 'Order service API' });
   const pageWithoutSlash = pageAtSlash.replace(/(href|src)="\.\//g, '$1="docs/');
   return {
     getHealth: (_c, _req, res) => {
       res.json(basicHealth(deps.service));
     },
-    getOpenApiDocument: (_c, _req, res) => {
-      res.type('application/json').send(documentJson);
+    getOpenApiDocument: (_c, req: Request, res: Response) => {
+      const prefix = req.publicPrefix ?? '';
+      res.type('application/json').send(prefix === '' ? documentJson : JSON.stringify(withServerFirst(deps.document, prefix)));
     },
     getApiDocs: (_c, req: Request, res: Response) => {
       res.type('html').send(req.path.endsWith('/') ? pageAtSlash : pageWithoutSlash);
@@ -43,6 +45,33 @@ export function serviceHandlers(deps: {
     },
   };
 }
+
+/**
+ * The document with the server clients reach it through listed first, so Swagger UI's "Try it out"
+ * goes through the same gateway prefix the document was loaded from.
+ */
+function withServerFirst(document: Document, prefix: string): object {
+  const servers: { url: string; description?: string }[] = document.servers ?? [];
+  const here = servers.find((server) => server.url === prefix) ?? { url: prefix, description: 'where this document was loaded from' };
+  return { ...document, servers: [here, ...servers.filter((server) => server !== here)] };
+}
+
+/**
+ * Swagger UI's start script: it loads the document from ../openapi.json relative to its own URL
+ * (…/docs/swagger-ui-init.js), which is right at /docs and /docs/, directly and under any prefix.
+ */
+export const SWAGGER_INIT = `var specUrl = new URL('../openapi.json', document.currentScript.src).href;
+window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: specUrl,
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
 
 /** Swagger UI's static assets, mounted at /docs (the page itself is the getApiDocs operation). */
 export function swaggerAssets(): RequestHandler {
@@ -55,6 +84,9 @@ export function swaggerAssets(): RequestHandler {
     }
     req.routeTemplate = '/docs/{asset}';
     next();
+  });
+  router.get('/swagger-ui-init.js', (_req, res) => {
+    res.type('application/javascript').send(SWAGGER_INIT);
   });
   router.use(...swaggerUi.serveWithOptions({ redirect: false, index: false, fallthrough: true }));
   router.use((req, _res, next) => {

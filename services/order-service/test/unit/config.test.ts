@@ -8,6 +8,8 @@ const PRODUCTION = {
   SECRET_KEY: 'k'.repeat(32),
 };
 
+const STOREFRONT = 'https://ecommerce-microservices-platform.vercel.app';
+
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
     loadConfig(env);
@@ -165,7 +167,7 @@ describe('loadConfig', () => {
     expect(normaliseDatabaseUrl('postgres://u@h/db')).toBe('postgres://u@h/db');
   });
 
-  it('production CORS is the configured peers plus CORS_ORIGINS; no loopback', () => {
+  it('production CORS is the configured peers, the storefront (built-in default) and CORS_ORIGINS; no loopback', () => {
     const config = loadConfig({
       ...PRODUCTION,
       USER_SERVICE_URL: 'https://gateway.shop.example/user',
@@ -173,8 +175,44 @@ describe('loadConfig', () => {
     });
     expect(config.cors.allowLoopback).toBe(false);
     expect([...config.cors.origins].sort()).toEqual(
-      ['https://admin.shop.example', 'https://gateway.shop.example', 'https://shop.example'].sort(),
+      ['https://admin.shop.example', 'https://gateway.shop.example', 'https://shop.example', STOREFRONT].sort(),
     );
+  });
+
+  it('CORS_DEFAULT_ORIGINS replaces the built-in production list ("none": nothing); outside production there is none', () => {
+    expect(loadConfig(PRODUCTION).cors.origins).toEqual([STOREFRONT]);
+    expect(loadConfig({ ...PRODUCTION, CORS_DEFAULT_ORIGINS: 'https://store.example/, http://store.example:8080' }).cors.origins).toEqual([
+      'https://store.example',
+      'http://store.example:8080',
+    ]);
+    expect(loadConfig({ ...PRODUCTION, CORS_DEFAULT_ORIGINS: 'none', CORS_ORIGINS: 'https://shop.example' }).cors.origins).toEqual(['https://shop.example']);
+    // an empty variable counts as unset: the default stays
+    expect(loadConfig({ ...PRODUCTION, CORS_DEFAULT_ORIGINS: ' ' }).cors.origins).toEqual([STOREFRONT]);
+    expect(loadConfig({}).cors.origins).toEqual([]);
+    expect(loadConfig({ CORS_DEFAULT_ORIGINS: STOREFRONT }).cors.origins).toEqual([STOREFRONT]);
+    for (const bad of ['storefront', 'https://store.example/app', 'ftp://store.example', 'https://store.example?x=1', 'https://u:p@store.example']) {
+      const err = configError({ ...PRODUCTION, CORS_DEFAULT_ORIGINS: bad });
+      expect(err.message).toContain('CORS_DEFAULT_ORIGINS must be none or comma-separated origins');
+      expect(err.message).not.toContain(bad);
+    }
+  });
+
+  it('PUBLIC_PATH_PREFIX: none by default; /order and /shop/order accepted; a trailing slash, no leading slash or unsafe characters refused', () => {
+    expect(loadConfig({}).publicPathPrefix).toBeUndefined();
+    expect(loadConfig({ PUBLIC_PATH_PREFIX: '/order' }).publicPathPrefix).toBe('/order');
+    expect(loadConfig({ PUBLIC_PATH_PREFIX: ' /shop/order-v2 ' }).publicPathPrefix).toBe('/shop/order-v2');
+    for (const bad of ['order', '/order/', '/', '//evil.example', 'https://evil.example/order', '/a b', '/../admin', '/order?x=1', '/é', '/a;b']) {
+      expect([bad, configError({ PUBLIC_PATH_PREFIX: bad }).message]).toEqual([bad, expect.stringContaining('PUBLIC_PATH_PREFIX must start with /')]);
+    }
+    expect(describeConfig(loadConfig({ PUBLIC_PATH_PREFIX: '/order' })).public_path_prefix).toBe('/order');
+  });
+
+  it('TRUSTED_PROXIES: private ranges by default; names, addresses and CIDRs accepted; anything else refused', () => {
+    expect(loadConfig({}).trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7, fd00::/8, loopback' }).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']);
+    for (const bad of ['everyone', 'true', '10.0.0.0/33', '10.0.0/8', 'fd00::/129', '10.0.0.0/8/1', ',']) {
+      expect([bad, configError({ TRUSTED_PROXIES: bad }).message]).toEqual([bad, expect.stringContaining('TRUSTED_PROXIES must be')]);
+    }
   });
 });
 
