@@ -24,6 +24,16 @@ const PER_DEPENDENCY: Record<string, string> = {
   getHealthSearchService: 'search-service',
 };
 
+/** The seed's keys of the connectivity object (the sidecar names them user-service, …). */
+const SEED_KEY: Record<string, string> = {
+  postgres: 'postgres',
+  redis: 'redis',
+  'user-service': 'user_service',
+  'cart-service': 'cart_service',
+  'product-service': 'product_service',
+  'search-service': 'search_service',
+};
+
 export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
   const showDetails = (req: Request) =>
     deps.details === 'always' || (deps.details === 'admin' && (req as Request & { actor?: { role: string } }).actor?.role === 'admin');
@@ -38,13 +48,18 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
     res.status(ok ? 200 : 503).json(body);
   };
 
+  // adds up by construction: whatever is neither connected nor a warning (timeout, unknown) is failed
   function summary(view: HealthView) {
-    const list = Object.values(view.dependencies).filter((d) => d.status !== 'not_configured');
+    const all = Object.values(view.dependencies);
+    const list = all.filter((d) => d.status !== 'not_configured');
+    const connected = list.filter((d) => d.status === 'connected').length;
+    const warnings = list.filter((d) => d.status === 'warning').length;
     return {
       total_services: list.length,
-      connected: list.filter((d) => d.status === 'connected').length,
-      failed: list.filter((d) => ['failed', 'timeout', 'unknown'].includes(d.status)).length,
-      warnings: list.filter((d) => d.status === 'warning').length,
+      connected,
+      failed: list.length - connected - warnings,
+      warnings,
+      not_configured: all.length - list.length,
     };
   }
 
@@ -59,7 +74,7 @@ export function createHealthHandlers(deps: HealthDeps): OperationHandlers {
       const s = summary(view);
       const head = JSON.stringify({ status: !view.criticalOk ? 'unhealthy' : s.failed + s.warnings > 0 ? 'degraded' : 'healthy', service: deps.service.name });
       const tail = JSON.stringify({
-        connectivity: Object.fromEntries(Object.entries(view.dependencies).map(([k, d]) => [k, entry(d, details)])),
+        connectivity: Object.fromEntries(Object.entries(view.dependencies).map(([k, d]) => [SEED_KEY[k] ?? k, entry(d, details)])),
         summary: s,
         live_system_status: !view.criticalOk ? 'down' : s.failed + s.warnings > 0 ? 'degraded' : 'operational',
         source: { sidecar: view.reachable ? 'ok' : 'unreachable', generated_at: view.generatedAt },

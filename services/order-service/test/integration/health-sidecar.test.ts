@@ -72,7 +72,10 @@ test('/health/connectivity reports every dependency from the sidecar, in the see
     source: { sidecar: 'ok' },
   });
   expect(body.connectivity.postgres).toMatchObject({ status: 'connected', critical: true, platform: 'Neon (AWS us-east-2)' });
-  expect(body.connectivity['user-service']).toMatchObject({ status: 'connected', platform: 'GKE' });
+  expect(body.connectivity.user_service).toMatchObject({ status: 'connected', platform: 'GKE' });
+  expect(Object.keys(body.connectivity)).toEqual(['postgres', 'redis', 'user_service', 'cart_service', 'product_service', 'search_service']);
+  expect(body.summary.not_configured).toBe(0);
+  expect(svc.validateResponse('getHealthConnectivity', 200, body)).toEqual([]);
   expect(body.connectivity.postgres.details.version).toEqual(expect.any(String)); // HEALTH_DETAILS=always outside production
   for (const [path, name] of [['/health/postgres', 'postgres'], ['/health/redis', 'redis'], ['/health/cart-service', 'cart-service'], ['/health/search-service', 'search-service']]) {
     const one = await get(path!);
@@ -103,6 +106,39 @@ test('a peer down shows as failed, and the service stays ready (peers are not cr
     expect(snap.ready).toBe(true);
   } finally {
     cart.setFaults({});
+  }
+});
+
+test('/health/connectivity: the seed\'s keys, and a summary that adds up with a degraded, a dead and unconfigured peers', async () => {
+  const port = await freePort();
+  const other = await startTestService({ env: { SIDECAR_URL: `http://127.0.0.1:${port}` } });
+  const closed = await freePort();
+  other.peers.user.setHealth('degraded');
+  const side = await startSidecarProcess(port, {
+    DATABASE_URL: other.config.databaseUrl,
+    USER_SERVICE_URL: other.peers.user.url,
+    CART_SERVICE_URL: `http://127.0.0.1:${closed}`,
+    PRODUCT_SERVICE_URL: other.peers.product.url,
+  });
+  try {
+    await untilReady(other.url);
+    const { status, body } = await (async () => {
+      const r = await fetch(`${other.url}/health/connectivity`);
+      return { status: r.status, body: (await r.json()) as Json };
+    })();
+    expect(status).toBe(200); // peers are not critical
+    expect(Object.keys(body.connectivity)).toEqual(['postgres', 'redis', 'user_service', 'cart_service', 'product_service', 'search_service']);
+    expect(body.connectivity.user_service).toMatchObject({ status: 'warning', reason: 'degraded' });
+    expect(body.connectivity.cart_service).toMatchObject({ status: 'failed', reason: 'connect' });
+    expect(body.connectivity.redis.status).toBe('not_configured');
+    expect(body.summary).toEqual({ total_services: 4, connected: 2, failed: 1, warnings: 1, not_configured: 2 });
+    const s = body.summary as Record<string, number>;
+    expect(s.connected! + s.failed! + s.warnings!).toBe(s.total_services);
+    expect(body).toMatchObject({ status: 'degraded', live_system_status: 'degraded' });
+    expect(other.validateResponse('getHealthConnectivity', 200, body)).toEqual([]);
+  } finally {
+    side.kill('SIGKILL');
+    await other.stop();
   }
 });
 
