@@ -50,7 +50,8 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
 
   // PGlite is one backend session: the socket server multiplexes a few client connections onto it
   const pglite = await PGlite.create({ dataDir: resolve(dataDir, 'pglite') });
-  const pgServer = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
+  // the service's pool (3), the sidecar's probe and one probe connection still closing
+  const pgServer = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 6 });
   await pgServer.start();
   const pgPort = Number(/:(\d+)$/.exec(pgServer.getServerConn())?.[1]);
   const databaseUrl = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
