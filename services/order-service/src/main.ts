@@ -131,6 +131,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       shopperToken: (userId) =>
         jwt.sign({ sub: String(userId), role: 'user', email: '' }, config.secretKey, { algorithm: 'HS256', expiresIn: 300 }),
       intervalMs: config.checkout.outboxIntervalMs,
+      metrics,
       log,
       ...(config.testFaultPoint === 'after-event-publish' ? { afterPublish: killSelf } : {}),
     });

@@ -88,7 +88,17 @@ export function createOutbox(db: Database) {
     await db.query('UPDATE outbox_events SET claimed_until = NULL WHERE id = $id', { bind: { id } });
   }
 
-  return { add, claimDue, markPublished, markCartCleared, markFailed, release };
+  /** Undelivered events and the oldest one's age (the partial due index holds exactly these rows). */
+  async function pendingStats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row] = await db.query<Record<string, unknown>>(
+      `SELECT count(*) AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS oldest
+         FROM outbox_events WHERE published_at IS NULL OR cart_cleared_at IS NULL`,
+      { type: QueryTypes.SELECT },
+    );
+    return { pending: toInt(row?.pending ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
+  }
+
+  return { add, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;

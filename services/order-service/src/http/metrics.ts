@@ -1,7 +1,7 @@
 // The service's Prometheus metrics (one registry per app, so tests and replicas never share counters).
 // The route label is the OpenAPI path template, never the raw URL, so ids cannot explode cardinality.
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -11,7 +11,21 @@ export interface ServiceMetrics {
   statusTransitions: Counter<'from' | 'to'>;
   /** for the cache (later issue): cache = order|stats|…, result = hit|miss|error */
   cacheRequests: Counter<'cache' | 'result'>;
+  /** refused checkouts by reason (one of CHECKOUT_REFUSAL_REASONS) */
+  checkoutRefusals: Counter<'reason'>;
+  /** the outbox as the relay last saw it; deliveries by step (publish, clear_cart) and result (ok, error) */
+  outboxPending: Gauge<string>;
+  outboxOldestPendingAge: Gauge<string>;
+  outboxDeliveries: Counter<'step' | 'result'>;
+  /** the account check before a checkout: result = active|refused|unauthenticated|unavailable, source = user_service|cache */
+  accountChecks: Counter<'result' | 'source'>;
+  /** checkouts the user service could not vouch for, by what ACCOUNT_CHECK_WHEN_UNAVAILABLE made of them */
+  accountCheckUnavailable: Counter<'decision'>;
 }
+
+/** The bounded reasons of orders_checkout_refusals_total. */
+export const CHECKOUT_REFUSAL_REASONS = ['stock', 'product_unavailable', 'empty_cart', 'peer_unavailable', 'dependency_unavailable', 'blocked', 'invalid', 'other'] as const;
+export type CheckoutRefusalReason = (typeof CHECKOUT_REFUSAL_REASONS)[number];
 
 export function createServiceMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
   const registry = new Registry();
@@ -52,6 +66,40 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       name: 'orders_cache_requests_total',
       help: 'Cache lookups, by cache and result (hit, miss, error)',
       labelNames: ['cache', 'result'] as const,
+      registers: [registry],
+    }),
+    checkoutRefusals: new Counter({
+      name: 'orders_checkout_refusals_total',
+      help: 'Checkouts refused, by reason (stock, product_unavailable, empty_cart, peer_unavailable, dependency_unavailable, blocked, invalid, other)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outboxPending: new Gauge({
+      name: 'orders_outbox_events_pending',
+      help: 'Outbox events not yet delivered (not published or cart not cleared), as of the relay\'s last look',
+      registers: [registry],
+    }),
+    outboxOldestPendingAge: new Gauge({
+      name: 'orders_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest undelivered outbox event (0 when none), as of the relay\'s last look',
+      registers: [registry],
+    }),
+    outboxDeliveries: new Counter({
+      name: 'orders_outbox_deliveries_total',
+      help: 'Outbox delivery attempts, by step (publish, clear_cart) and result (ok, error)',
+      labelNames: ['step', 'result'] as const,
+      registers: [registry],
+    }),
+    accountChecks: new Counter({
+      name: 'orders_account_checks_total',
+      help: 'Account checks before a checkout, by result (active, refused, unauthenticated, unavailable) and source (user_service, cache)',
+      labelNames: ['result', 'source'] as const,
+      registers: [registry],
+    }),
+    accountCheckUnavailable: new Counter({
+      name: 'orders_account_check_unavailable_total',
+      help: 'Checkouts whose account the user service could not check (down, slow, odd answer), by decision (allowed, refused)',
+      labelNames: ['decision'] as const,
       registers: [registry],
     }),
   };

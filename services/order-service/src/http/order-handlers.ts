@@ -3,14 +3,14 @@
 // (ETag, Location, X-Total-Count, Link) and status; errors go to problem.ts.
 import type { Request, Response } from 'express';
 import type { Context } from 'openapi-backend';
-import { PreconditionFailed, ValidationFailed } from '../domain/errors.js';
+import { DependencyUnavailable, DomainError, PreconditionFailed, ValidationFailed } from '../domain/errors.js';
 import type { Actor, PeerContext } from '../orders/ports.js';
 import { serialisedOf } from '../orders/views.js';
 import type { OrderStatus } from '../domain/order-lifecycle.js';
 import type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOptions } from '../orders/service.js';
 import { actorOf, type OperationHandlers } from './api.js';
 import { hasAuthorizationHeader } from './auth.js';
-import type { ServiceMetrics } from './metrics.js';
+import type { CheckoutRefusalReason, ServiceMetrics } from './metrics.js';
 import { publicPath } from './public-path.js';
 import { basicHealth } from './service-handlers.js';
 
@@ -39,6 +39,20 @@ export interface OrderUseCases {
     query: { page: number; size: number; status?: OrderStatus; userId?: number; from?: Date; to?: Date },
   ): Promise<OrderPage>;
   stats(actor: Actor, range: { from?: Date; to?: Date }): Promise<Json>;
+}
+
+const PEERS = new Set(['cart-service', 'product-service', 'user-service', 'search-service']);
+
+/** A refused checkout's bounded reason (the metric's label; never the error's text). */
+export function refusalReason(err: unknown): CheckoutRefusalReason {
+  if (err instanceof DependencyUnavailable) return PEERS.has(err.dependency) ? 'peer_unavailable' : 'dependency_unavailable';
+  if (!(err instanceof DomainError)) return 'other';
+  if (err.type === 'conflict' && 'available' in err.extra) return 'stock';
+  if (err.type === 'product-unavailable') return 'product_unavailable';
+  if (err.type === 'empty-cart') return 'empty_cart';
+  if (err.status === 403 || /blocked/.test(err.type)) return 'blocked';
+  if (err.status === 400 || err.status === 422) return 'invalid';
+  return 'other';
 }
 
 export function createOrderHandlers(deps: {
@@ -78,11 +92,16 @@ export function createOrderHandlers(deps: {
     createOrder: async (c, req, res) => {
       const actor = actorOf(req);
       const idempotencyKey = req.get('idempotency-key');
-      const { order, replayed } = await orders.createOrder(actor, c.request.requestBody as CreateOrderInput, {
-        authorization: req.get('authorization'),
-        requestId: req.requestId,
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      });
+      const { order, replayed } = await orders
+        .createOrder(actor, c.request.requestBody as CreateOrderInput, {
+          authorization: req.get('authorization'),
+          requestId: req.requestId,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        })
+        .catch((err: unknown) => {
+          metrics.checkoutRefusals.inc({ reason: refusalReason(err) });
+          throw err;
+        });
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       else metrics.ordersCreated.inc();
       res.setHeader('Location', publicPath(req, `/orders/${String(order.id)}`));

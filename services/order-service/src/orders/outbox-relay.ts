@@ -4,6 +4,7 @@
 
 import type { Outbox, OutboxEvent } from '../data/outbox.js';
 import type { EventPublisher } from '../events/stream-publisher.js';
+import type { ServiceMetrics } from '../http/metrics.js';
 import type { Cart } from './ports.js';
 
 export interface OutboxRelayDeps {
@@ -16,6 +17,9 @@ export interface OutboxRelayDeps {
   intervalMs?: number;
   batchSize?: number;
   log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  /** pending/oldest-age gauges and deliveries by result; the gauges are refreshed every statsIntervalMs */
+  metrics?: Pick<ServiceMetrics, 'outboxPending' | 'outboxOldestPendingAge' | 'outboxDeliveries'>;
+  statsIntervalMs?: number;
   /** test hook: called after an event was published, before it is marked */
   afterPublish?: (e: OutboxEvent) => void;
 }
@@ -25,6 +29,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
   let stopped = false;
+  let statsAt = 0;
+  const statsInterval = deps.statsIntervalMs ?? 15_000;
+  const count = (step: string, result: 'ok' | 'error') => deps.metrics?.outboxDeliveries.inc({ step, result });
 
   async function deliver(e: OutboxEvent): Promise<void> {
     let step = 'publish';
@@ -33,21 +40,34 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
         if (deps.publisher) await deps.publisher.publish(e);
         deps.afterPublish?.(e);
         await deps.outbox.markPublished(e.id);
+        count('publish', 'ok');
       }
       if (!e.cartCleared) {
         step = 'clear_cart';
         await deps.cart.clear({ authorization: `Bearer ${deps.shopperToken(e.userId)}` });
         await deps.outbox.markCartCleared(e.id);
+        count('clear_cart', 'ok');
       }
     } catch (err) {
+      count(step, 'error');
       const attempts = e.attempts + 1;
       deps.log?.warn({ event_id: e.eventId, order_id: e.orderId, step, attempts, err }, 'outbox delivery failed');
       await deps.outbox.markFailed(e.id, attempts, `${step}: ${(err as Error).name}`).catch(() => undefined);
     }
   }
 
+  /** The backlog gauges: one count over the partial index, at most every statsIntervalMs (0: every pass). */
+  async function refreshStats(): Promise<void> {
+    if (!deps.metrics || Date.now() - statsAt < statsInterval) return;
+    statsAt = Date.now();
+    const { pending, oldestAgeSeconds } = await deps.outbox.pendingStats();
+    deps.metrics.outboxPending.set(pending);
+    deps.metrics.outboxOldestPendingAge.set(oldestAgeSeconds);
+  }
+
   /** One pass: claims due events and delivers them in order; returns how many it handled. */
   async function runOnce(): Promise<number> {
+    await refreshStats().catch((err: unknown) => deps.log?.warn({ err }, 'outbox backlog count failed'));
     const batch = await deps.outbox.claimDue(deps.batchSize ?? 50, 30);
     for (const e of batch) {
       if (stopped) {
