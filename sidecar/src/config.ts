@@ -1,6 +1,8 @@
-// The sidecar's configuration: read from the environment once, here only.
+// The sidecar's configuration: read from the environment once, here only, validated with zod as the
+// service's is: every bad value is refused, all of them named in one line.
 
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 
 export type DependencyName = 'postgres' | 'redis' | 'user-service' | 'cart-service' | 'product-service' | 'search-service';
 export type DependencyKind = 'database' | 'cache' | 'peer';
@@ -68,45 +70,89 @@ const PLATFORM: Record<DependencyName, { kind: DependencyKind; platform: string;
   'search-service': { kind: 'peer', platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
 };
 
-function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
-    problems.push(`${name} must be a non-negative number`);
-    return fallback;
-  }
-  return n;
-}
+/** A number of seconds or milliseconds as text; empty counts as unset (operators template `FOO=`). */
+const amount = (fallback: number) =>
+  z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, 'must be a non-negative number')
+      .transform(Number)
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+const whole = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+const LOG_LEVELS: Record<string, SidecarConfig['logLevel']> = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error' };
 
-/** A PEM CA bundle named by `name`: read once at start, so a wrong path stops start-up naming it. */
-function caOf(env: NodeJS.ProcessEnv, name: string, problems: string[]): { file: string; pem: string } | null {
-  const file = env[name];
-  if (!file) return null;
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push(`${name} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
-    return null;
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    problems.push(`${name} holds no PEM certificate (${file})`);
-    return null;
-  }
-  return { file, pem };
+/** A PEM CA bundle named by the variable: read once at start, so a wrong path stops start-up naming it. */
+const caFile = z
+  .string()
+  .optional()
+  .transform((file, ctx) => {
+    if (!file) return null;
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})` });
+      return z.NEVER;
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      ctx.addIssue({ code: 'custom', message: `holds no PEM certificate (${file})` });
+      return z.NEVER;
+    }
+    return { file, pem };
+  });
+
+/** One schema for every variable the sidecar reads (the service's config.ts does the same with the same library). */
+function schemaFor(env: NodeJS.ProcessEnv) {
+  const interval = amount(15).safeParse(env.PROBE_INTERVAL_SECONDS);
+  const intervalSeconds = interval.success ? interval.data : 15;
+  const perDependency = Object.fromEntries(
+    (Object.keys(PLATFORM) as DependencyName[]).flatMap((name) => [
+      [`PROBE_${ENV_KEY[name]}_TIMEOUT_MS`, amount(PLATFORM[name].timeoutMs)],
+      [`PROBE_${ENV_KEY[name]}_INTERVAL_SECONDS`, amount(intervalSeconds)],
+    ]),
+  );
+  return z.object({
+    PROBE_INTERVAL_SECONDS: amount(15),
+    // zero would re-probe a failing database in a busy loop
+    PROBE_FAST_INTERVAL_SECONDS: amount(2).refine((n) => n > 0, 'must be a positive number'),
+    SIDECAR_PORT: whole(9091, 0, 65535),
+    CRITICAL_FAILURE_THRESHOLD: whole(3, 1, 100),
+    CRITICAL_RECOVERY_THRESHOLD: whole(2, 1, 100),
+    LOG_LEVEL: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? 'INFO').trim().toLowerCase())
+      .refine((v) => v in LOG_LEVELS, 'must be DEBUG, INFO, WARNING or ERROR')
+      .transform((v) => LOG_LEVELS[v]!),
+    DATABASE_CA_FILE: caFile,
+    REDIS_CA_FILE: caFile,
+    ...perDependency,
+  });
 }
 
 export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
-  const problems: string[] = [];
-  const intervalMs = intOf(env, 'PROBE_INTERVAL_SECONDS', 15, problems) * 1000;
-  const fastIntervalMs = intOf(env, 'PROBE_FAST_INTERVAL_SECONDS', 2, problems) * 1000;
-  // zero would re-probe a failing database in a busy loop
-  if (fastIntervalMs === 0) problems.push('PROBE_FAST_INTERVAL_SECONDS must be a positive number');
-  const cas: Partial<Record<DependencyName, { file: string; pem: string } | null>> = {
-    postgres: caOf(env, 'DATABASE_CA_FILE', problems),
-    redis: caOf(env, 'REDIS_CA_FILE', problems),
-  };
+  const parsed = schemaFor(env).safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+    throw new SidecarConfigError(`Invalid sidecar configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data as Record<string, unknown> & z.infer<ReturnType<typeof schemaFor>>;
+  const cas: Partial<Record<DependencyName, { file: string; pem: string } | null>> = { postgres: e.DATABASE_CA_FILE, redis: e.REDIS_CA_FILE };
   const urls: Record<DependencyName, string | undefined> = {
     postgres: env.DATABASE_URL?.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://'),
     redis: env.REDIS_URL,
@@ -132,31 +178,23 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
       platform: env[`PROBE_${key}_PLATFORM`]?.trim() || p.platform,
       provider: env[`PROBE_${key}_PROVIDER`]?.trim() || p.provider,
       target,
-      timeoutMs: intOf(env, `PROBE_${key}_TIMEOUT_MS`, p.timeoutMs, problems),
-      intervalMs: intOf(env, `PROBE_${key}_INTERVAL_SECONDS`, intervalMs / 1000, problems) * 1000,
+      timeoutMs: e[`PROBE_${key}_TIMEOUT_MS`] as number,
+      intervalMs: (e[`PROBE_${key}_INTERVAL_SECONDS`] as number) * 1000,
       ca: cas[name] ?? null,
       healthyStatus: p.healthy ?? null,
     };
   });
-  const level = (env.LOG_LEVEL ?? 'INFO').trim().toLowerCase();
-  if (!['debug', 'info', 'warning', 'warn', 'error'].includes(level)) problems.push('LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR');
-  const logLevel = level === 'warning' ? 'warn' : level;
-  // read before the check below, so a bad value among these is reported too
-  const port = intOf(env, 'SIDECAR_PORT', 9091, problems);
-  const failureThreshold = intOf(env, 'CRITICAL_FAILURE_THRESHOLD', 3, problems) || 1;
-  const recoveryThreshold = intOf(env, 'CRITICAL_RECOVERY_THRESHOLD', 2, problems) || 1;
-  if (problems.length) throw new SidecarConfigError(`Invalid sidecar configuration: ${problems.join('; ')}`);
   return {
     host: env.SIDECAR_HOST ?? '0.0.0.0',
-    port,
+    port: e.SIDECAR_PORT,
     environment: (env.ENVIRONMENT ?? 'development').toLowerCase(),
-    logLevel: logLevel as SidecarConfig['logLevel'],
+    logLevel: e.LOG_LEVEL,
     version: env.SERVICE_VERSION ?? '0.1.0',
     jitterRatio: 0.1,
     slowRatio: 0.5,
-    failureThreshold,
-    recoveryThreshold,
-    fastIntervalMs,
+    failureThreshold: e.CRITICAL_FAILURE_THRESHOLD,
+    recoveryThreshold: e.CRITICAL_RECOVERY_THRESHOLD,
+    fastIntervalMs: e.PROBE_FAST_INTERVAL_SECONDS * 1000,
     dependencies,
     kube: {
       conditionType: env.READINESS_GATE_CONDITION ?? 'orders.ecommerce.dev/dependencies-ready',
