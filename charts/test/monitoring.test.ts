@@ -197,3 +197,28 @@ test('values.schema.json types the monitoring values: a target is a fraction, th
   expect(validate(withMetrics({ serviceMonitor: { additionalLabel: { release: 'prom' } } }))).toBe(false); // a typo is an error
   expect(validate(withMetrics({ prometheusRule: { runbookBaseUrl: 'docs/operations.md' } }))).toBe(false);
 });
+
+test('the dashboard: a panel for each signal, every query on metrics the processes expose (or the chart records), per namespace and release', () => {
+  const objects = render(['--set', 'metrics.grafanaDashboard.enabled=true']);
+  const recorded = new Set(rulesOf(objects).flatMap((r) => (r.record ? [r.record] : [])));
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')!;
+  const dashboard = JSON.parse(cm.data['order-service.json'] as string) as {
+    panels: Array<{ title: string; gridPos: object; targets: Array<{ expr: string }> }>;
+    templating: { list: Array<{ name: string; query: string }> };
+  };
+  expect(dashboard.panels.map((p) => p.title)).toEqual(
+    expect.arrayContaining(['Probe failures by reason', 'Probe duration p95', 'Time since last successful probe', 'Checkout refusals by reason', 'Cache hit ratio', 'Outbox backlog', 'Outbox deliveries']),
+  );
+  const exposed = exposedMetrics();
+  for (const p of dashboard.panels) {
+    expect([p.title, p.gridPos, p.targets.length > 0]).toEqual([p.title, expect.anything(), true]);
+    for (const { expr } of p.targets) {
+      expect([p.title, unknownNames(expr, exposed, recorded)]).toEqual([p.title, []]);
+      for (const s of selectorsOf(expr)) expect([p.title, s.name, s.labels]).toEqual([p.title, s.name, expect.arrayContaining(['namespace', 'job'])]);
+    }
+  }
+  for (const v of dashboard.templating.list.filter((x) => x.query.startsWith('label_values('))) {
+    const inner = /^label_values\((.*), *[a-z_]+\)$/.exec(v.query)![1]!;
+    expect([v.name, unknownNames(inner, exposed, recorded)]).toEqual([v.name, []]);
+  }
+});
