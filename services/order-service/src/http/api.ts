@@ -121,6 +121,10 @@ export async function createApi(document: Document, handlers: OperationHandlers)
     return actor;
   });
   api.register({
+    preRoutingHandler: (_c: Context, req: Request) => {
+      // a path that cannot be decoded names no resource; said before routing, so no parameter parser meets it
+      if (!isDecodablePath(req.path)) throw new HttpProblem(400, 'malformed-path', 'The request path has a malformed percent-encoding (a % must be followed by two hex digits of UTF-8)');
+    },
     postRoutingHandler: (c: Context, req: Request) => {
       if (c.operation) req.routeTemplate = c.operation.path;
     },
@@ -154,9 +158,44 @@ export async function createApi(document: Document, handlers: OperationHandlers)
   return api;
 }
 
-/** A path template as the anchored pattern openapi-backend's router builds from it ({x} → [^/]+). */
-function templatePattern(path: string): RegExp {
-  return new RegExp(`^${path.split(/\{[^}]+\}/).map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+/** Whether every percent-escape of a path is a %XX that decodes as UTF-8 (/%zz, /abc% and /%E0%A4 are not). */
+export function isDecodablePath(path: string): boolean {
+  if (!path.includes('%')) return true;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type OperationLike = { path: string; parameters?: unknown[] };
+
+/** A segment a client could have meant as a number: a bad one (1.5, -3, 0, 1e3) is then 400 naming the parameter. */
+const NUMBER_SHAPED = '[+-]?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
+
+/**
+ * A path template as the anchored pattern openapi-backend's router builds from it ({x} → [^/]+),
+ * except that a template starting with a parameter (the storefront's /{order_id}) would claim every
+ * unknown top-level path (/foo, /swagger-ui.css): there an integer parameter matches only a
+ * number-shaped segment, so anything else is no route (404) instead of a bad id or a 401.
+ */
+function templatePattern(op: OperationLike): RegExp {
+  const integers = new Set(
+    (op.parameters ?? [])
+      .filter((p): p is { in: string; name: string; schema?: { type?: string } } => typeof p === 'object' && p !== null && 'name' in p)
+      .filter((p) => p.in === 'path' && p.schema?.type === 'integer')
+      .map((p) => p.name),
+  );
+  const catchAll = /^\/\{[^}]+\}/.test(op.path);
+  const parts = op.path.split(/(\{[^}]+\})/);
+  const pattern = parts
+    .map((part, i) => {
+      if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return catchAll && integers.has(part.slice(1, -1)) ? NUMBER_SHAPED : '[^/]+';
+    })
+    .join('');
+  return new RegExp(`^${pattern}$`);
 }
 
 /**
@@ -169,7 +208,7 @@ function templatePattern(path: string): RegExp {
  */
 function precompiledMatcher(router: OpenAPIBackend['router'], operations: ReturnType<OpenAPIBackend['router']['getOperations']>) {
   const templates = operations
-    .map((op) => ({ op, pattern: templatePattern(op.path), specificity: op.path.replace(/\{.*?\}/g, '').length }))
+    .map((op) => ({ op, pattern: templatePattern(op), specificity: op.path.replace(/\{.*?\}/g, '').length }))
     .sort((a, b) => b.specificity - a.specificity);
   function matchOperation(req: Parameters<OpenAPIBackend['router']['matchOperation']>[0]): (typeof operations)[number] | undefined;
   function matchOperation(req: Parameters<OpenAPIBackend['router']['matchOperation']>[0], strict: true): (typeof operations)[number];
@@ -284,8 +323,7 @@ export function allowedMethods(api: OpenAPIBackend, path: string): string[] {
   const candidates = exact.length > 0 ? exact : operations;
   const methods = new Set<string>();
   for (const op of candidates) {
-    const pattern = new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
-    if (pattern.test(normalised)) methods.add(op.method.toUpperCase());
+    if (templatePattern(op).test(normalised)) methods.add(op.method.toUpperCase());
   }
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();

@@ -139,7 +139,7 @@ describe('request bodies', () => {
 });
 
 describe('parameters', () => {
-  it.each(['/orders/abc', '/abc', '/orders/1.5', '/orders/0', '/orders/-3', '/admin/orders/x', '/orders/99999999999999999999'])(
+  it.each(['/orders/abc', '/1.5', '/-3', '/orders/1.5', '/orders/0', '/orders/-3', '/admin/orders/x', '/orders/99999999999999999999'])(
     'a non-numeric or out-of-range id (%s) is 400 naming order_id',
     async (path) => {
       const admin = await svc.tokens.admin();
@@ -174,6 +174,13 @@ describe('routing', () => {
     const res = await fetch(`${svc.url}/no/such/thing`);
     expect(res.status).toBe(404);
     await problemOf(res);
+  });
+
+  it('a top-level word is no order id: 404, not a bad id', async () => {
+    const admin = await svc.tokens.admin();
+    const res = await fetch(`${svc.url}/abc`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(404);
+    expect((await problemOf(res)).errors).toBeUndefined();
   });
 
   it('an unsupported method is 405 with Allow', async () => {

@@ -142,7 +142,7 @@ describe('contract: the document and the handlers agree', () => {
   it('the storefront paths of CONTRACTS.md §3 are all in the document', () => {
     const routes = listOperations(document).map((o) => `${o.method.toUpperCase()} ${o.path}`);
     expect(routes).toEqual(
-      expect.arrayContaining(['POST /', 'GET /', 'GET /{order_id}', 'PUT /{order_id}', 'GET /admin/stats', 'GET /admin/orders', 'GET /health']),
+      expect.arrayContaining(['POST /', 'GET /', 'GET /{order_id}', 'PUT /{order_id}', 'GET /admin', 'GET /admin/stats', 'GET /admin/orders', 'GET /health']),
     );
   });
 
