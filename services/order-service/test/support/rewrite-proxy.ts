@@ -34,6 +34,8 @@ export async function startRewriteProxy(options: {
         host: target.hostname,
         port: target.port,
         method: req.method,
+        // one connection per request: nothing pooled stays open after close()
+        agent: false,
         path: query === undefined ? rewritten : `${rewritten}?${query}`,
         headers: { ...req.headers, host: target.host, ...(options.setHeaders ?? {}) },
       },
