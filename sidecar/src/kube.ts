@@ -46,6 +46,7 @@ export async function createPodCondition(
   // what was last sent (or is being sent): probes finishing together must not patch twice
   let last: { status: string; reason: string } | null = null;
   let forbiddenLogged = false;
+  let notFoundLogged = false;
 
   async function sync(state: ConditionState): Promise<void> {
     const status = state.ready ? 'True' : 'False';
@@ -61,24 +62,27 @@ export async function createPodCondition(
       await core.patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
       deps.metrics.patches.inc({ result: 'ok' });
       deps.log.info({ condition: options.conditionType, status, reason: state.reason }, 'pod condition updated');
-      if (previous) await event(state).catch(() => undefined); // a transition, not the first report
+      // a transition, not the first report; an Event lost is logged, never retried
+      if (previous) await event(state).catch((err: unknown) => deps.log.warn({ ...kubeFailure(err), condition_reason: state.reason }, 'pod event not recorded'));
     } catch (err) {
       last = previous; // not applied: the next probe tries again
-      const code = (err as { code?: number }).code;
-      if (code === 404) {
+      const failure = kubeFailure(err);
+      if (failure.status_code === 404) {
         deps.metrics.patches.inc({ result: 'not_found' }); // the pod is going away: nothing to keep in step
+        if (!notFoundLogged) deps.log.info({ ...failure, pod: name }, 'pod not found for its condition patch (going away?)');
+        notFoundLogged = true;
         return;
       }
-      if (code === 403) {
+      if (failure.status_code === 403) {
         deps.metrics.patches.inc({ result: 'forbidden' });
         if (!forbiddenLogged) {
-          deps.log.warn({ needs: 'Role rules: get pods; patch pods/status; create events' }, 'not allowed to patch the pod status (RBAC)');
+          deps.log.warn({ ...failure, needs: 'Role rules: get pods; patch pods/status; create events' }, 'not allowed to patch the pod status (RBAC)');
           forbiddenLogged = true;
         }
         return;
       }
       deps.metrics.patches.inc({ result: 'error' });
-      deps.log.warn({ status_code: code ?? null }, 'pod condition patch failed; retried on the next probe');
+      deps.log.warn(failure, 'pod condition patch failed; retried on the next probe');
     }
   }
 
@@ -101,6 +105,37 @@ export async function createPodCondition(
   }
 
   return { sync };
+}
+
+/** What a log line may say of a failed Kubernetes call: the HTTP status with the Status body's reason
+ * and message, or the client's error code and message (TLS, DNS, refused); never headers or tokens. */
+export function kubeFailure(err: unknown): { status_code: number | null; api_reason?: string; api_message?: string; error_code?: string; error?: string } {
+  const e = err as { code?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const clip = (v: unknown) => (typeof v === 'string' && v ? redactTokens(v).slice(0, 300) : undefined);
+  if (typeof e?.code === 'number') {
+    let body = e.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body) as unknown;
+      } catch {
+        body = { message: body };
+      }
+    }
+    const status = (body ?? {}) as { reason?: unknown; message?: unknown };
+    return { status_code: e.code, ...defined({ api_reason: clip(status.reason), api_message: clip(status.message) }) };
+  }
+  // fetch wraps the socket's error as its cause (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ENOTFOUND)
+  const code = [e?.cause?.code, e?.code].find((c) => typeof c === 'string') as string | undefined;
+  const message = [e?.cause?.message, e?.message].filter((m) => typeof m === 'string' && m).join(': ');
+  return { status_code: null, ...defined({ error_code: code, error: clip(message || String(err)) }) };
+}
+
+function redactTokens(text: string): string {
+  return text.replace(/(bearer\s+)[^\s"',]+/gi, '$1[redacted]').replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '[redacted]');
+}
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The condition for a snapshot's critical verdict. */

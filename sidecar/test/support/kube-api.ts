@@ -1,6 +1,6 @@
 // A loopback stand-in of the Kubernetes API for the pod-condition tests: PATCH pods/{name}/status
 // only as a strategic merge patch (415 otherwise), conditions merged by type, 409 on a wrong UID,
-// switchable 403/404; Events recorded.
+// switchable 403/404; Events recorded (or refused with 403, eventsRefused).
 
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
@@ -12,11 +12,12 @@ export interface KubeApiStandIn {
   patches: Array<{ contentType: string | undefined; body: Record<string, unknown> }>;
   events: Array<Record<string, unknown>>;
   mode: 'ok' | 'forbidden' | 'gone';
+  eventsRefused: boolean;
   close(): Promise<void>;
 }
 
 export async function startKubeApi(pod: { name: string; namespace: string; uid: string }): Promise<KubeApiStandIn> {
-  const state: KubeApiStandIn = { url: '', conditions: [{ type: 'Ready', status: 'False' }], patches: [], events: [], mode: 'ok', close: async () => undefined };
+  const state: KubeApiStandIn = { url: '', conditions: [{ type: 'Ready', status: 'False' }], patches: [], events: [], mode: 'ok', eventsRefused: false, close: async () => undefined };
   const server: Server = createServer(async (req, res) => {
     let raw = '';
     for await (const c of req) raw += c;
@@ -41,6 +42,9 @@ export async function startKubeApi(pod: { name: string; namespace: string; uid: 
       return json(200, { kind: 'Pod', apiVersion: 'v1', metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid }, status: { conditions: state.conditions } });
     }
     if (req.method === 'POST' && req.url?.startsWith(`/api/v1/namespaces/${pod.namespace}/events`)) {
+      if (state.eventsRefused) {
+        return json(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: `events is forbidden: User "system:serviceaccount:${pod.namespace}:orders" cannot create resource "events"` });
+      }
       const event = JSON.parse(raw) as Record<string, unknown>;
       state.events.push(event);
       return json(201, { ...event, metadata: { name: 'e1', namespace: pod.namespace } });
