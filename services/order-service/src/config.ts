@@ -38,6 +38,13 @@ export interface Config {
     productServiceUrl: string | undefined;
     searchServiceUrl: string | undefined;
   };
+  /** the user service's word on the caller's account before a checkout (only with USER_SERVICE_URL) */
+  accountCheck: {
+    /** ACCOUNT_CHECK_CACHE_SECONDS: an answer reused per token for this long (0: ask every time) */
+    cacheSeconds: number;
+    /** ACCOUNT_CHECK_WHEN_UNAVAILABLE: a checkout while the user service cannot answer is allowed or refused (503) */
+    whenUnavailable: 'allow' | 'refuse';
+  };
   cors: {
     /** exact origins allowed (the configured peers' origins, CORS_DEFAULT_ORIGINS and CORS_ORIGINS) */
     origins: readonly string[];
@@ -262,6 +269,14 @@ const environmentSchema = z.object({
   PRODUCT_SERVICE_URL: httpUrl.optional(),
   SEARCH_SERVICE_URL: httpUrl.optional(),
   CORS_ORIGINS: z.string().optional(),
+  // at most a minute: that long a blocked shopper may still buy with a token checked before the block
+  ACCOUNT_CHECK_CACHE_SECONDS: intText(0, 60).default(30),
+  ACCOUNT_CHECK_WHEN_UNAVAILABLE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['allow', 'refuse'], { error: 'must be allow or refuse' }))
+    .default('allow'),
   CORS_DEFAULT_ORIGINS: originList.optional(),
   PUBLIC_PATH_PREFIX: pathPrefix.optional(),
   TRUSTED_PROXIES: trustedProxyList.optional(),
@@ -363,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     algorithm: 'HS256',
     accessTokenExpireMinutes: e.ACCESS_TOKEN_EXPIRE_MINUTES,
     peers,
+    accountCheck: { cacheSeconds: e.ACCOUNT_CHECK_CACHE_SECONDS, whenUnavailable: e.ACCOUNT_CHECK_WHEN_UNAVAILABLE },
     cors: {
       origins: Object.freeze(allowedOrigins(peers, e.CORS_DEFAULT_ORIGINS ?? (production ? [...PRODUCTION_DEFAULT_ORIGINS] : []), e.CORS_ORIGINS)),
       allowLoopback: !production,
@@ -461,6 +477,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     cart_service_url: maskUrl(config.peers.cartServiceUrl),
     product_service_url: maskUrl(config.peers.productServiceUrl),
     search_service_url: maskUrl(config.peers.searchServiceUrl),
+    account_check: config.peers.userServiceUrl
+      ? { cache_seconds: config.accountCheck.cacheSeconds, when_unavailable: config.accountCheck.whenUnavailable }
+      : 'off (no USER_SERVICE_URL)',
     cors_origins: [...config.cors.origins, ...(config.cors.allowLoopback ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])],
     public_path_prefix: config.publicPathPrefix ?? null,
     trusted_proxies: config.trustedProxies,

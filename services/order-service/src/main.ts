@@ -18,7 +18,8 @@ import { databaseTarget } from './data/database-tls.js';
 import { describeCause } from './describe-error.js';
 import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
-import { createCartClient, createProductClient } from './peers/index.js';
+import { createCartClient, createProductClient, createUserClient } from './peers/index.js';
+import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
 import { withOrderCache } from './cache/order-cache.js';
 import { createRedisClient } from './cache/redis-client.js';
@@ -106,8 +107,24 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       cart = client;
     }
 
+    let accountGate: AccountGate | undefined;
+    if (config.peers.userServiceUrl) {
+      const client = createUserClient({ baseUrl: config.peers.userServiceUrl, ...peerOptions });
+      shutdowns.push(() => client.shutdown());
+      accountGate = createAccountGate({
+        accounts: client,
+        ...config.accountCheck,
+        log,
+        checks: metrics.accountChecks,
+        unavailable: metrics.accountCheckUnavailable,
+      });
+    } else {
+      log.warn('account check off: USER_SERVICE_URL is not set, so blocked accounts are not refused at checkout');
+    }
+
     const service = createOrderService({
       sequelize: database,
+      accountGate,
       catalog: catalog ?? unconfiguredCatalog(),
       cart: cart ?? unconfiguredCart(),
       clock: overrides.clock ?? (() => new Date()),

@@ -35,6 +35,20 @@ export class Forbidden extends DomainError {
   }
 }
 
+/** A valid token whose account may not buy (blocked, suspended, not yet verified): tokens outlive a block. */
+export class AccountBlocked extends DomainError {
+  constructor(readonly accountStatus: string | null) {
+    super(
+      'account-blocked',
+      403,
+      accountStatus && accountStatus !== 'blocked'
+        ? `This account is ${accountStatus.replace(/_/g, ' ')} and cannot place orders; contact the administrator`
+        : 'This account is blocked and cannot place orders; contact the administrator',
+      accountStatus ? { account_status: accountStatus } : {},
+    );
+  }
+}
+
 export class NotFound extends DomainError {
   /**
    * Set when the order exists but belongs to someone else: the caller sees the same 404 as for a

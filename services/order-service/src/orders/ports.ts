@@ -45,3 +45,15 @@ export interface Cart {
   /** DELETE /cart with the shopper's token; a 404 (no cart) counts as cleared */
   clear(ctx: PeerContext): Promise<void>;
 }
+
+/** Where the caller's account stands now, as the user service sees it (CONTRACTS.md §4). */
+export interface AccountStanding {
+  /** active, blocked, suspended, pending_verification; null when a 403 did not say which */
+  status: string | null;
+  mayBuy: boolean;
+}
+
+export interface Accounts {
+  /** GET /auth/me with the caller's own token; Unauthorized for a 401, DependencyUnavailable when it cannot tell */
+  standingOf(ctx: PeerContext): Promise<AccountStanding>;
+}

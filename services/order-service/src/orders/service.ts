@@ -31,6 +31,7 @@ import {
 } from '../domain/order-lifecycle.js';
 import { newOrderNumber } from '../domain/order-number.js';
 import { computeTotals, lineTotal, type Pricing } from '../domain/totals.js';
+import type { AccountGate } from './account-gate.js';
 import type { Actor, Cart, CartLine, Catalog, CatalogProduct, PeerContext } from './ports.js';
 import type { Address, OrderRecord } from './records.js';
 import { toOrderJson } from './views.js';
@@ -66,6 +67,8 @@ export interface OrderServiceDeps {
   sequelize: Database;
   catalog: Catalog;
   cart: Cart;
+  /** asks the user service whether the caller may still buy (off without USER_SERVICE_URL) */
+  accountGate?: AccountGate;
   pricing: Pricing;
   clock?: () => Date;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
@@ -137,6 +140,8 @@ export function createOrderService(deps: OrderServiceDeps) {
         { field: 'shipping_address', message: 'is required' },
       ]);
     }
+    // a blocked shopper's token stays valid until it expires; refused before the cart, products or stock are touched
+    await deps.accountGate?.admit(actor, ctx);
     const fromCart = input.items === undefined;
     const lines = mergeLines(input.items ?? (await deps.cart.getLines(actor.userId, ctx)));
     if (lines.length === 0) {

@@ -1,12 +1,20 @@
 // The peer clients against the stand-ins over real sockets: contract, faults, timeouts, breaker.
 import { SignJWT } from 'jose';
 import { DependencyUnavailable, Unauthorized } from '../../src/domain/errors.js';
-import { createCartClient, createProductClient } from '../../src/peers/index.js';
-import { startCartStandIn, startProductStandIn, type CartStandIn, type ProductStandIn } from '../support/stand-ins/index.js';
+import { createCartClient, createProductClient, createUserClient } from '../../src/peers/index.js';
+import {
+  startCartStandIn,
+  startProductStandIn,
+  startUserStandIn,
+  type CartStandIn,
+  type ProductStandIn,
+  type UserStandIn,
+} from '../support/stand-ins/index.js';
 
 const SECRET = 'peer-test-secret-0123456789-abcdefghij';
 let product: ProductStandIn;
 let cart: CartStandIn;
+let user: UserStandIn;
 
 async function bearer(sub: string): Promise<string> {
   const jwt = await new SignJWT({ email: 'a@example.com', role: 'user' })
@@ -21,14 +29,17 @@ async function bearer(sub: string): Promise<string> {
 beforeAll(async () => {
   product = await startProductStandIn();
   cart = await startCartStandIn({ secretKey: SECRET });
+  user = await startUserStandIn({ secretKey: SECRET });
 });
 afterAll(async () => {
   await product.close();
   await cart.close();
+  await user.close();
 });
 afterEach(() => {
   product.setFaults({});
   cart.setFaults({});
+  user.setFaults({});
 });
 
 describe('product stand-in follows the contract', () => {
@@ -79,6 +90,100 @@ describe('cart stand-in follows the contract', () => {
     expect([r.status, await r.text()]).toEqual([200, 'Cart cleared successfully']);
     const again = await fetch(`${cart.url}/cart`, { method: 'DELETE', headers: auth });
     expect([again.status, await again.text()]).toEqual([404, 'Cart not found']);
+  });
+});
+
+describe('the stand-ins take the paths their frameworks take', () => {
+  test('the cart answers DELETE /cart/ like DELETE /cart (Spring); the product service takes a trailing slash (Express)', async () => {
+    cart.setCart(6, [{ productId: 1, sku: 'SKU-1', title: 'Beans', quantity: 1, price: 24.5, currency: 'USD' }]);
+    const auth = { authorization: await bearer('6') };
+    const r = await fetch(`${cart.url}/cart/`, { method: 'DELETE', headers: auth });
+    expect([r.status, await r.text()]).toEqual([200, 'Cart cleared successfully']);
+    const again = await fetch(`${cart.url}/cart/`, { method: 'DELETE', headers: auth });
+    expect([again.status, await again.text()]).toEqual([404, 'Cart not found']);
+    expect((await fetch(`${cart.url}/cart/`, { method: 'DELETE' })).status).toBe(401);
+    expect(await (await fetch(`${product.url}/products/7/`)).json()).toMatchObject({ success: true, data: { _id: 7 } });
+  });
+});
+
+describe('user stand-in follows the contract', () => {
+  test('GET /auth/me: the token\'s user with every field; blocked and suspended 403 with the service\'s own body; unknown or bad token 401', async () => {
+    const me = await fetch(`${user.url}/auth/me`, { headers: { authorization: await bearer('1') } });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('content-type')).toBe('application/json');
+    const body = (await me.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(
+      ['id', 'name', 'email', 'mobile', 'role', 'status', 'is_email_verified', 'created_at', 'last_login', 'blocked_at', 'blocked_reason'].sort(),
+    );
+    expect(body).toMatchObject({ id: 1, email: 'shopper@example.com', role: 'user', status: 'active', blocked_at: null });
+
+    for (const status of ['blocked', 'suspended'] as const) {
+      user.setStatus(21, status, 'fraud review');
+      const refused = await fetch(`${user.url}/auth/me`, { headers: { authorization: await bearer('21') } });
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toBe('{"detail":"Account is blocked. Contact administrator."}');
+      expect(user.profileOf(21)).toMatchObject({ status, blocked_reason: 'fraud review', blocked_at: expect.any(String) });
+    }
+    user.setStatus(21, 'pending_verification');
+    expect(await (await fetch(`${user.url}/auth/me`, { headers: { authorization: await bearer('21') } })).json()).toMatchObject({ status: 'pending_verification', blocked_at: null });
+
+    user.removeUser(22);
+    const gone = await fetch(`${user.url}/auth/me`, { headers: { authorization: await bearer('22') } });
+    expect(gone.status).toBe(401);
+    expect(gone.headers.get('www-authenticate')).toBe('Bearer');
+    for (const authorization of ['Bearer not-a-token', (await bearer('x')), '']) {
+      const bad = await fetch(`${user.url}/auth/me`, { headers: authorization ? { authorization } : {} });
+      expect(bad.status).toBe(401);
+      expect(await bad.json()).toEqual({ detail: expect.any(String) });
+    }
+  });
+
+  test('a closed directory knows only its users; login refuses a blocked account; /health only, not /user/health', async () => {
+    const closed = await startUserStandIn({ secretKey: SECRET, open: false });
+    try {
+      expect((await fetch(`${closed.url}/auth/me`, { headers: { authorization: await bearer('77') } })).status).toBe(401);
+      expect((await fetch(`${closed.url}/auth/me`, { headers: { authorization: await bearer('1') } })).status).toBe(200);
+      const login = (email: string, password: string) =>
+        fetch(`${closed.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      expect(await (await login('shopper@example.com', 'shopper-password')).json()).toMatchObject({ token_type: 'bearer', expires_in: 1800 });
+      const blocked = await login('blocked@example.com', 'blocked-password');
+      expect([blocked.status, await blocked.text()]).toEqual([403, '{"detail":"Account is blocked. Contact administrator."}']);
+      expect(await (await fetch(`${closed.url}/health`)).json()).toMatchObject({ status: 'healthy' });
+      closed.setHealth('degraded');
+      expect(await (await fetch(`${closed.url}/health`)).json()).toMatchObject({ status: 'degraded' });
+      expect((await fetch(`${closed.url}/user/health`)).status).toBe(404);
+    } finally {
+      await closed.close();
+    }
+  });
+});
+
+describe('user client', () => {
+  test('GET /auth/me with the caller\'s token: active may buy; 403 and other statuses may not; 401 is Unauthorized', async () => {
+    const client = createUserClient({ baseUrl: user.url });
+    const seen = user.requests.get('GET /auth/me') ?? 0;
+    expect(await client.standingOf({ authorization: await bearer('31') })).toEqual({ status: 'active', mayBuy: true });
+    user.block(32);
+    expect(await client.standingOf({ authorization: await bearer('32') })).toEqual({ status: null, mayBuy: false });
+    user.setStatus(33, 'pending_verification');
+    expect(await client.standingOf({ authorization: await bearer('33') })).toEqual({ status: 'pending_verification', mayBuy: false });
+    user.removeUser(34);
+    await expect(client.standingOf({ authorization: await bearer('34') })).rejects.toBeInstanceOf(Unauthorized);
+    expect((user.requests.get('GET /auth/me') ?? 0) - seen).toBe(4);
+    client.shutdown();
+  });
+
+  test('a user service that errs, hangs or sends something odd is DependencyUnavailable', async () => {
+    const client = createUserClient({ baseUrl: user.url, timeoutMs: 200 });
+    const ctx = { authorization: await bearer('35') };
+    for (const fault of [{ status500: true }, { hang: true }, { reset: true }]) {
+      user.setFaults(fault);
+      await expect(client.standingOf(ctx)).rejects.toMatchObject({ status: 503, dependency: 'user-service' });
+    }
+    client.shutdown();
+    const odd = createUserClient({ baseUrl: product.url }); // answers 404 with another service's body
+    await expect(odd.standingOf(ctx)).rejects.toBeInstanceOf(DependencyUnavailable);
+    odd.shutdown();
   });
 });
 
