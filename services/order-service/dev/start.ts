@@ -20,7 +20,8 @@ const repoRoot = resolve(here, '../../../..');
 
 export interface DevStack {
   url: string;
-  tokens: { user: string; admin: string };
+  /** blocked: user 3, whose account the user stand-in has blocked (its checkouts are refused) */
+  tokens: { user: string; admin: string; blocked: string };
   stop(): Promise<void>;
 }
 
@@ -85,8 +86,8 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
   const service = await startService(loadConfig(env), { handleSignals: false });
 
   const minutes = Number(process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30);
-  const [shopper, admin] = [DEFAULT_USERS[0]!, DEFAULT_USERS[1]!];
-  const tokens = { user: issueToken(secretKey, shopper, minutes), admin: issueToken(secretKey, admin, minutes) };
+  const [shopper, admin, blocked] = [DEFAULT_USERS[0]!, DEFAULT_USERS[1]!, DEFAULT_USERS[2]!];
+  const tokens = { user: issueToken(secretKey, shopper, minutes), admin: issueToken(secretKey, admin, minutes), blocked: issueToken(secretKey, blocked, minutes) };
 
   let stopped = false;
   return {
@@ -135,6 +136,9 @@ Create an order (prices come from the product stand-in, catalogue ids 1–8):
   curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%s)" -d '${body}'
 Or check out the shopper's cart (seeded from DEV_CART, now ${process.env.DEV_CART ?? DEFAULT_DEV_CART}: productId:quantity,…):
   curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '${JSON.stringify({ shipping_address: JSON.parse(body).shipping_address })}'
+A blocked shopper (user 3, blocked@example.com; the user stand-in answers its /auth/me with 403): the same order is refused with 403 account-blocked:
+  export BLOCKED_TOKEN=${stack.tokens.blocked}
+  curl -s -X POST ${stack.url}/orders -H "Authorization: Bearer $BLOCKED_TOKEN" -H 'Content-Type: application/json' -d '${body}'
 Read your orders, then the admin statistics:
   curl -s ${stack.url}/orders -H "Authorization: Bearer $USER_TOKEN"
   curl -s ${stack.url}/admin/orders/stats -H "Authorization: Bearer $ADMIN_TOKEN"

@@ -43,6 +43,15 @@ test('npm start runs on embedded defaults and a printed token creates and reads 
     expect(created.status).toBe(201);
     const order = (await created.json()) as { id: number; total_amount: string };
     expect(order.total_amount).toBe('53.98'); // 2 × 19.99 + 10 % tax + 10.00 shipping
+    // the printed blocked shopper's token verifies, but the user stand-in says the account is blocked
+    const blocked = /export BLOCKED_TOKEN=(\S+)/.exec(out)![1]!;
+    const refused = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${blocked}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { type: string }).type).toMatch(/\/account-blocked$/);
     const mine = (await (await fetch(`${url}/orders`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ id: number }>;
     expect(mine.map((o) => o.id)).toContain(order.id);
     const stats = (await (await fetch(`${url}/admin/orders/stats`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { total_orders: number };
