@@ -64,6 +64,8 @@ export interface Config {
   };
   stockManagement: boolean;
   idempotencyTtlHours: number;
+  /** RETENTION_*: what the retention purge deletes after how long, in batches of how many rows, how often */
+  retention: { outboxDeliveredHours: number; reservationsSettledHours: number; batchSize: number; intervalSeconds: number };
   /** checkout safety timings (seconds / ms) */
   checkout: {
     idempotencyLeaseSeconds: number;
@@ -289,6 +291,10 @@ const environmentSchema = z.object({
   STOCK_RECONCILE_GRACE_SECONDS: intText(0, 86400).default(60),
   STOCK_RECONCILE_INTERVAL_SECONDS: intText(1, 86400).default(30),
   OUTBOX_INTERVAL_MS: intText(10, 600000).default(1000),
+  RETENTION_OUTBOX_HOURS: intText(1, 24 * 3650).default(24 * 7),
+  RETENTION_RESERVATIONS_HOURS: intText(1, 24 * 3650).default(24 * 30),
+  RETENTION_BATCH_SIZE: intText(1, 10000).default(500),
+  RETENTION_INTERVAL_SECONDS: intText(10, 86400).default(600),
   CACHE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain key prefix').default('orders:cache'),
   EVENTS_STREAM: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain stream name').default('orders.events'),
   TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
@@ -393,6 +399,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     stockManagement: e.STOCK_MANAGEMENT,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    retention: {
+      outboxDeliveredHours: e.RETENTION_OUTBOX_HOURS,
+      reservationsSettledHours: e.RETENTION_RESERVATIONS_HOURS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      intervalSeconds: e.RETENTION_INTERVAL_SECONDS,
+    },
     checkout: {
       idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
       reconcileGraceSeconds: e.STOCK_RECONCILE_GRACE_SECONDS,

@@ -23,8 +23,8 @@ import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
 import { withOrderCache } from './cache/order-cache.js';
 import { createRedisClient } from './cache/redis-client.js';
-import { createIdempotencyStore } from './data/idempotency-store.js';
 import { createOutbox } from './data/outbox.js';
+import { createRetention } from './data/retention.js';
 import { createStockReservations } from './data/stock-reservations.js';
 import { createStreamPublisher } from './events/stream-publisher.js';
 import { createOutboxRelay } from './orders/outbox-relay.js';
@@ -166,10 +166,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       reconciler.start();
       shutdowns.push(() => reconciler.stop());
     }
-    const idempotencyKeys = createIdempotencyStore(database, { ttlHours: config.idempotencyTtlHours });
-    const purge = setInterval(() => void idempotencyKeys.purgeExpired().catch(() => undefined), 3600_000);
-    purge.unref();
-    shutdowns.push(() => clearInterval(purge));
+    // delivered events, settled reservations and expired keys, in short batches off the request path
+    const retention = createRetention(database, {
+      policy: { ...config.retention, maxBatchesPerRun: 100, pauseMs: 50 },
+      purged: metrics.retentionPurged,
+      log,
+    });
+    retention.start(config.retention.intervalSeconds * 1000);
+    shutdownsAsync.push(() => retention.stop());
 
     const healthReader = createHealthReader({ sidecarUrl: config.sidecarUrl });
     const { app } = await createApp({

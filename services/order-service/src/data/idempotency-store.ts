@@ -132,12 +132,8 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
     });
   }
 
-  async function purgeExpired(): Promise<number> {
-    const rows = await db.query('DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING key', { type: QueryTypes.SELECT });
-    return rows.length;
-  }
-
-  return { begin, outcome, hold, complete, release, purgeExpired };
+  // expired keys are deleted in batches by data/retention.ts
+  return { begin, outcome, hold, complete, release };
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

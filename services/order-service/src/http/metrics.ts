@@ -17,6 +17,8 @@ export interface ServiceMetrics {
   outboxPending: Gauge<string>;
   outboxOldestPendingAge: Gauge<string>;
   outboxDeliveries: Counter<'step' | 'result'>;
+  /** rows deleted by the retention purge, by table */
+  retentionPurged: Counter<'table'>;
   /** the account check before a checkout: result = active|refused|unauthenticated|unavailable, source = user_service|cache */
   accountChecks: Counter<'result' | 'source'>;
   /** checkouts the user service could not vouch for, by what ACCOUNT_CHECK_WHEN_UNAVAILABLE made of them */
@@ -88,6 +90,12 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       name: 'orders_outbox_deliveries_total',
       help: 'Outbox delivery attempts, by step (publish, clear_cart) and result (ok, error)',
       labelNames: ['step', 'result'] as const,
+      registers: [registry],
+    }),
+    retentionPurged: new Counter({
+      name: 'orders_retention_rows_purged_total',
+      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys)',
+      labelNames: ['table'] as const,
       registers: [registry],
     }),
     accountChecks: new Counter({
