@@ -1,31 +1,14 @@
 // /health/* over real HTTP between the service and the built sidecar process: answers come from
 // the sidecar's snapshot, never from the dependencies; a missing sidecar is unknown, never connected.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestService, type TestService } from '../support/service.js';
 import { freePort } from '../support/net.js';
+import { startSidecarProcess } from '../support/sidecar.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
-const sidecarEntry = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../sidecar/dist/main.js');
 
-
-async function startSidecarProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [sidecarEntry], {
-    env: { PATH: process.env.PATH ?? '', SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(port), LOG_LEVEL: 'INFO', PROBE_INTERVAL_SECONDS: '60', ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!out.includes('health sidecar started')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sidecar did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
-}
 
 /** The service caches an unreachable sidecar for a second: wait until it has read the first snapshot. */
 async function untilReady(url: string): Promise<void> {
