@@ -2,8 +2,7 @@
 // like the platform's gateway (`/order(/|$)(.*)` → `/$2`, no X-Forwarded-Prefix), with the fields and
 // JSON types its pages read (amounts as two-decimal strings, statistics as numbers). Paths that are
 // no operation are 404 problems, malformed percent-encodings 400 problems, and neither counts as a 5xx.
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startRewriteProxy } from '../support/rewrite-proxy.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
@@ -19,39 +18,9 @@ let gateway: { url: string; close(): Promise<void> };
 let shopper: string;
 let admin: string;
 
-/** The gateway's rewrite over a real socket; the raw path goes through untouched (no decoding). */
-async function startGateway(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server: Server = createServer((req, res) => {
-    const [path = '/', query] = (req.url ?? '/').split(/\?(.*)/s, 2);
-    const m = /^\/order(\/|$)(.*)/.exec(path);
-    if (!m) {
-      res.writeHead(404, { 'content-type': 'text/html' }).end('<html>404 Not Found</html>');
-      return;
-    }
-    // the platform's gateway sends no X-Forwarded-Prefix (nor passes one on)
-    const headers = Object.fromEntries(Object.entries({ ...req.headers, host: upstream.host }).filter(([name]) => name !== 'x-forwarded-prefix'));
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: `/${m[2]}${query === undefined ? '' : `?${query}`}`, headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.writeHead(502).end());
-    req.pipe(forward);
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
-}
+/** The platform's gateway: its rewrite over a real socket, the raw path untouched, no X-Forwarded-Prefix sent or passed on. */
+const startGateway = (target: string) =>
+  startRewriteProxy({ target, paths: ['/order(/|$)(.*)'], rewriteTarget: '/$2', dropHeaders: ['x-forwarded-prefix'] });
 
 beforeAll(async () => {
   svc = await startTestService();

@@ -18,6 +18,8 @@ export async function startRewriteProxy(options: {
   rewriteTarget: string;
   /** headers the ingress sets on the way in (x-forwarded-prefix) */
   setHeaders?: Record<string, string>;
+  /** headers it drops on the way in (the platform's gateway passes no x-forwarded-prefix on) */
+  dropHeaders?: string[];
 }): Promise<RewriteProxy> {
   const locations = options.paths.map((p) => new RegExp(`^${p}`, 'i'));
   const target = new URL(options.target);
@@ -37,7 +39,11 @@ export async function startRewriteProxy(options: {
         // one connection per request: nothing pooled stays open after close()
         agent: false,
         path: query === undefined ? rewritten : `${rewritten}?${query}`,
-        headers: { ...req.headers, host: target.host, ...(options.setHeaders ?? {}) },
+        headers: {
+          ...Object.fromEntries(Object.entries(req.headers).filter(([name]) => !(options.dropHeaders ?? []).includes(name))),
+          host: target.host,
+          ...(options.setHeaders ?? {}),
+        },
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
