@@ -368,31 +368,72 @@ export function createOrderRepository(db: Database) {
     }
   }
 
-  const isMidnight = (d: Date) => d.getTime() % 86_400_000 === 0;
+  const DAY_MS = 86_400_000;
+  const dayStart = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+  const nextDayStart = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
+  // the latest bound the API takes (9999-12-31T23:59:59.999Z): the day after it has no four-digit year
+  const LAST_INSTANT = 253_402_300_799_999;
+  const dayText = (d: Date) => d.toISOString().slice(0, 10);
 
   /**
-   * The statistics. Whole UTC days (no range, or a range of dates) come from the daily roll-up in
-   * one small query; a range with times of day falls back to one aggregate over the orders.
+   * The statistics in one query: the UTC days wholly inside [from, to) from the daily roll-up, the
+   * partial first and last day from the orders (index-only range scans on orders_created_covering_idx).
    */
   async function stats(args: { from?: Date; to?: Date; todayStart: Date; monthStart: Date }): Promise<OrderStats> {
-    if ((args.from && !isMidnight(args.from)) || (args.to && !isMidnight(args.to))) return statsFromOrders(args);
-    const conds: string[] = [];
-    const bind: Record<string, unknown> = { today: args.todayStart.toISOString().slice(0, 10), month: args.monthStart.toISOString().slice(0, 10) };
-    if (args.from) {
-      conds.push('day >= $from');
-      bind.from = args.from.toISOString().slice(0, 10);
+    const { from, to } = args;
+    const bind: Record<string, unknown> = {};
+    // the whole days: [firstDay, endDay) in days
+    const firstDay = from && nextDayStart(from);
+    const endDay = to && dayStart(to);
+    const beyondLastDay = firstDay !== undefined && firstDay.getTime() > LAST_INSTANT;
+    const parts: string[] = [];
+    if (!beyondLastDay && !(firstDay && endDay && firstDay >= endDay)) {
+      Object.assign(bind, { today: dayText(args.todayStart), month: dayText(args.monthStart) });
+      const conds: string[] = [];
+      if (firstDay) {
+        conds.push('day >= $firstDay');
+        bind.firstDay = dayText(firstDay);
+      }
+      if (endDay) {
+        conds.push('day < $endDay');
+        bind.endDay = dayText(endDay);
+      }
+      parts.push(`SELECT status, sum(orders) AS orders, sum(total_cents) AS cents,
+                         sum(orders) FILTER (WHERE day >= $today) AS today, sum(orders) FILTER (WHERE day >= $month) AS month
+                    FROM order_stats_daily ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} GROUP BY status`);
     }
-    if (args.to) {
-      conds.push('day < $to');
-      bind.to = args.to.toISOString().slice(0, 10);
-    }
-    const rows = await db.query<{ status: OrderStatus; orders: string; cents: string; today: string | null; month: string | null }>(
-      `SELECT status, sum(orders) AS orders, sum(total_cents) AS cents,
-              sum(orders) FILTER (WHERE day >= $today) AS today, sum(orders) FILTER (WHERE day >= $month) AS month
-         FROM order_stats_daily ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
-        GROUP BY status`,
-      { bind, type: QueryTypes.SELECT },
-    );
+    // the partial days, as disjoint instants [start, end): the head up to from's next midnight, the tail from to's midnight
+    const edges: Array<[Date | undefined, Date | undefined]> = [];
+    const head: [Date | undefined, Date | undefined] | null =
+      from && firstDay!.getTime() !== from.getTime() ? [from, to && to < firstDay! ? to : beyondLastDay ? undefined : firstDay] : null;
+    const tail: [Date | undefined, Date | undefined] | null = to && endDay!.getTime() !== to.getTime() ? [from && from > endDay! ? from : endDay, to] : null;
+    if (head) edges.push(head);
+    // within one day head and tail are the same span [from, to)
+    if (tail && !(head && head[0]!.getTime() === tail[0]!.getTime() && head[1]!.getTime() === tail[1]!.getTime())) edges.push(tail);
+    edges.forEach(([start, end], i) => {
+      if (start && end && start >= end) return;
+      Object.assign(bind, { todayTs: args.todayStart, monthTs: args.monthStart });
+      const conds: string[] = [];
+      if (start) {
+        conds.push(`created_at >= $e${i}s`);
+        bind[`e${i}s`] = start;
+      }
+      if (end) {
+        conds.push(`created_at < $e${i}e`);
+        bind[`e${i}e`] = end;
+      }
+      parts.push(`SELECT status, count(*) AS orders, sum(total_cents) AS cents,
+                         count(*) FILTER (WHERE created_at >= $todayTs) AS today, count(*) FILTER (WHERE created_at >= $monthTs) AS month
+                    FROM orders WHERE ${conds.join(' AND ')} GROUP BY status`);
+    });
+    const rows = parts.length
+      ? await db.query<{ status: OrderStatus; orders: string; cents: string | null; today: string | null; month: string | null }>(
+          `SELECT status, sum(orders) AS orders, sum(cents) AS cents, sum(today) AS today, sum(month) AS month
+             FROM (${parts.join('\n UNION ALL ')}) p
+            GROUP BY status`,
+          { bind, type: QueryTypes.SELECT },
+        )
+      : [];
     const byStatus = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<OrderStatus, number>;
     let revenueMinor = 0;
     let revenueOrders = 0;
@@ -404,11 +445,11 @@ export function createOrderRepository(db: Database) {
       today += toInt(r.today ?? 0);
       month += toInt(r.month ?? 0);
       if (REVENUE_STATUSES.includes(r.status)) {
-        revenueMinor += toInt(r.cents);
+        revenueMinor += toInt(r.cents ?? 0);
         revenueOrders += n;
       }
     }
-    return summarise({ byStatus, revenueMinor, revenueOrders, today, month, from: args.from, to: args.to });
+    return summarise({ byStatus, revenueMinor, revenueOrders, today, month, from, to });
   }
 
   function summarise(a: { byStatus: Record<OrderStatus, number>; revenueMinor: number; revenueOrders: number; today: number; month: number; from?: Date; to?: Date }): OrderStats {

@@ -8,6 +8,7 @@ import * as checkoutSafety from './0002-checkout-safety.js';
 import * as dailyStats from './0003-daily-stats.js';
 import * as pendingByProduct from './0004-pending-by-product.js';
 import * as fencing from './0005-fencing.js';
+import * as createdCovering from './0006-created-covering.js';
 
 export type MigrationFn = UmzugMigrationFn<QueryInterface>;
 
@@ -17,4 +18,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0003-daily-stats', ...dailyStats },
   { name: '0004-pending-by-product', ...pendingByProduct },
   { name: '0005-fencing', ...fencing },
+  { name: '0006-created-covering', ...createdCovering },
 ];
