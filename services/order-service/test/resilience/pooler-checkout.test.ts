@@ -7,12 +7,11 @@
 
 import { jest } from '@jest/globals';
 import { startProductStandIn, type ProductStandIn, type StandInProduct } from '../support/stand-ins/index.js';
-import { createTokens } from '../support/tokens.js';
 import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient, type Answer } from './support/client.js';
-import { CANARY, spawnService, Transcript, until } from './support/harness.js';
+import { spawnService, until } from './support/harness.js';
 import { tally } from './support/tally.js';
-import { ROUTES, startPooledStack, stopService, type PooledStack, type StackDatabase } from './support/pooled-stack.js';
+import { ROUTES, pooledSuite, stopService, type StackDatabase } from './support/pooled-stack.js';
 
 jest.setTimeout(120_000);
 
@@ -21,17 +20,7 @@ const ORDERS = 50;
 const STOCK = 10;
 const PRODUCT: StandInProduct = { _id: 21, sku: 'P-21', title: 'Pooled kettle', price: 30, currency: 'USD', image: '/i/21.jpg', stock: STOCK, isActive: true };
 
-const transcript = new Transcript();
-const tokens = createTokens(CANARY.secretKey);
-let stack: PooledStack;
-
-beforeAll(async () => {
-  stack = await startPooledStack(CANARY.dbPassword);
-});
-
-afterAll(async () => {
-  await stack?.teardown();
-});
+const { transcript, tokens, stack } = pooledSuite();
 
 describe.each(ROUTES)('%s', (route) => {
   let db: StackDatabase;
@@ -39,12 +28,12 @@ describe.each(ROUTES)('%s', (route) => {
   const services: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    db = await stack.createDatabase();
+    db = await stack().createDatabase();
     product = await startProductStandIn({ catalogue: [PRODUCT] });
     const env = {
       DATABASE_URL: db.urls[route],
       PRODUCT_SERVICE_URL: product.url,
-      ...stack.tlsEnv(),
+      ...stack().tlsEnv(),
       MIGRATE_ON_START: 'true',
       OUTBOX_INTERVAL_MS: '500',
     };

@@ -9,11 +9,10 @@
 
 import { jest } from '@jest/globals';
 import { startCartStandIn, startProductStandIn, type CartStandIn, type ProductStandIn, type StandInProduct } from '../support/stand-ins/index.js';
-import { createTokens } from '../support/tokens.js';
 import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient, type Answer } from './support/client.js';
-import { CANARY, sleep, spawnService, Transcript, until } from './support/harness.js';
-import { ROUTES, startPooledStack, stopService, type PooledStack, type StackDatabase } from './support/pooled-stack.js';
+import { CANARY, sleep, spawnService, until } from './support/harness.js';
+import { ROUTES, pooledSuite, stopService, type StackDatabase } from './support/pooled-stack.js';
 import { startGate, startLink, type Gate, type Link } from './support/stalls.js';
 
 jest.setTimeout(120_000);
@@ -22,17 +21,7 @@ const LEASE_SECONDS = 2;
 const STOCK = 10;
 const product = (id: number): StandInProduct => ({ _id: id, sku: `P-${id}`, title: `Stall-proof item ${id}`, price: 15, currency: 'USD', image: `/i/${id}.jpg`, stock: STOCK, isActive: true });
 
-const transcript = new Transcript();
-const tokens = createTokens(CANARY.secretKey);
-let stack: PooledStack;
-
-beforeAll(async () => {
-  stack = await startPooledStack(CANARY.dbPassword);
-});
-
-afterAll(async () => {
-  await stack?.teardown();
-});
+const { transcript, tokens, stack } = pooledSuite();
 
 /** the retryable answers: in flight elsewhere (409 naming the key), unavailable (503), no connection */
 const retryable = (a: Answer) => a.status === 0 || a.status === 503 || (a.status === 409 && typeof a.body?.idempotency_key === 'string');
@@ -50,7 +39,7 @@ describe.each(ROUTES)('%s', (route) => {
   let b: ServiceProcess;
 
   beforeAll(async () => {
-    db = await stack.createDatabase();
+    db = await stack().createDatabase();
     products = await startProductStandIn({ catalogue: [product(31), product(32), product(33)] });
     cart = await startCartStandIn({ secretKey: CANARY.secretKey });
     [productGate, cartGate] = await Promise.all([startGate(products.url), startGate(cart.url)]);
@@ -58,7 +47,7 @@ describe.each(ROUTES)('%s', (route) => {
     const env = {
       PRODUCT_SERVICE_URL: productGate.url,
       CART_SERVICE_URL: cartGate.url,
-      ...stack.tlsEnv(),
+      ...stack().tlsEnv(),
       IDEMPOTENCY_LEASE_SECONDS: String(LEASE_SECONDS),
       // calls are held longer than the lease on purpose; the client must not give up first
       PEER_TIMEOUT_MS: '20000',

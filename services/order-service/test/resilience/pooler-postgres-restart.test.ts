@@ -5,12 +5,11 @@
 
 import { jest } from '@jest/globals';
 import { startProductStandIn, type ProductStandIn, type StandInProduct } from '../support/stand-ins/index.js';
-import { createTokens } from '../support/tokens.js';
 import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient, quantile, type Answer } from './support/client.js';
-import { CANARY, sleep, spawnService, Transcript, until } from './support/harness.js';
+import { sleep, spawnService, until } from './support/harness.js';
 import { tally } from './support/tally.js';
-import { ROUTES, startPooledStack, stopService, type PooledStack, type StackDatabase } from './support/pooled-stack.js';
+import { ROUTES, pooledSuite, stopService, type StackDatabase } from './support/pooled-stack.js';
 
 jest.setTimeout(120_000);
 
@@ -23,17 +22,7 @@ const OUTAGE_MIN_MS = 3_000;
 const OUTAGE_MIN_ANSWERS = 12;
 const PRODUCT: StandInProduct = { _id: 22, sku: 'P-22', title: 'Restart-proof filters', price: 4, currency: 'USD', image: '/i/22.jpg', stock: 1_000_000, isActive: true };
 
-const transcript = new Transcript();
-const tokens = createTokens(CANARY.secretKey);
-let stack: PooledStack;
-
-beforeAll(async () => {
-  stack = await startPooledStack(CANARY.dbPassword);
-});
-
-afterAll(async () => {
-  await stack?.teardown();
-});
+const { transcript, tokens, stack } = pooledSuite();
 
 interface Sample {
   op: string;
@@ -48,10 +37,10 @@ describe.each(ROUTES)('%s', (route) => {
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    db = await stack.createDatabase();
+    db = await stack().createDatabase();
     product = await startProductStandIn({ catalogue: [PRODUCT] });
     service = await spawnService(
-      { DATABASE_URL: db.urls[route], PRODUCT_SERVICE_URL: product.url, ...stack.tlsEnv(), MIGRATE_ON_START: 'true', OUTBOX_INTERVAL_MS: '500', DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) },
+      { DATABASE_URL: db.urls[route], PRODUCT_SERVICE_URL: product.url, ...stack().tlsEnv(), MIGRATE_ON_START: 'true', OUTBOX_INTERVAL_MS: '500', DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) },
       transcript,
       `${route} service`,
     );
@@ -87,7 +76,7 @@ describe.each(ROUTES)('%s', (route) => {
     ]);
     await until(() => samples.length >= 6, 10_000, 'load under way');
 
-    await stack.postgres.stop();
+    await stack().postgres.stop();
     const downAt = performance.now();
     await until(
       () => performance.now() - downAt >= OUTAGE_MIN_MS && samples.filter((s) => s.startedAt >= downAt).length >= OUTAGE_MIN_ANSWERS,
@@ -95,7 +84,7 @@ describe.each(ROUTES)('%s', (route) => {
       'answers during the outage',
     ).catch(() => undefined); // requests that hang show in the figures and fail the assertions below
     const startingAt = performance.now();
-    await stack.postgres.start();
+    await stack().postgres.start();
     const upAt = performance.now();
     const recovered = await until(
       () => samples.find((s) => s.startedAt >= upAt && s.answer.status === 201),

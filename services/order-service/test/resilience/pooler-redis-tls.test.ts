@@ -5,33 +5,22 @@
 
 import { jest } from '@jest/globals';
 import { startProductStandIn, type ProductStandIn, type StandInProduct } from '../support/stand-ins/index.js';
-import { createTokens } from '../support/tokens.js';
 import type { ServiceProcess } from '../support/process.js';
 import { ADDRESS, createClient } from './support/client.js';
-import { CANARY, spawnService, Transcript, until } from './support/harness.js';
-import { ROUTES, startPooledStack, stopService, type PooledStack, type StackDatabase } from './support/pooled-stack.js';
+import { spawnService, until } from './support/harness.js';
+import { ROUTES, pooledSuite, stopService, type StackDatabase } from './support/pooled-stack.js';
 import { orderCacheKey } from '../../src/cache/order-cache.js';
 
 jest.setTimeout(60_000);
 
 const PRODUCT: StandInProduct = { _id: 41, sku: 'P-41', title: 'Cached grinder', price: 60, currency: 'USD', image: '/i/41.jpg', stock: 100, isActive: true };
 
-const transcript = new Transcript();
-const tokens = createTokens(CANARY.secretKey);
-let stack: PooledStack;
-
-beforeAll(async () => {
-  stack = await startPooledStack(CANARY.dbPassword);
-});
-
-afterAll(async () => {
-  await stack?.teardown();
-});
+const { transcript, tokens, stack } = pooledSuite();
 
 it('the suite’s Redis takes TLS connections only', async () => {
-  const redis = stack.redis.client();
+  const redis = stack().redis.client();
   expect(await redis.config('GET', 'port')).toEqual(['port', '0']);
-  expect(await redis.config('GET', 'tls-port')).toEqual(['tls-port', String(stack.redis.port)]);
+  expect(await redis.config('GET', 'tls-port')).toEqual(['tls-port', String(stack().redis.port)]);
 });
 
 describe.each(ROUTES)('%s', (route) => {
@@ -42,13 +31,13 @@ describe.each(ROUTES)('%s', (route) => {
   const stream = `orders.pooled.${route}`;
 
   beforeAll(async () => {
-    db = await stack.createDatabase();
+    db = await stack().createDatabase();
     product = await startProductStandIn({ catalogue: [PRODUCT] });
     service = await spawnService(
       {
         DATABASE_URL: db.urls[route],
-        REDIS_URL: stack.redis.url,
-        ...stack.tlsEnv(),
+        REDIS_URL: stack().redis.url,
+        ...stack().tlsEnv(),
         PRODUCT_SERVICE_URL: product.url,
         CACHE_PREFIX: prefix,
         EVENTS_STREAM: stream,
@@ -67,7 +56,7 @@ describe.each(ROUTES)('%s', (route) => {
   });
 
   it('caches an order over rediss:// and serves it from there, and its event lands in the stream', async () => {
-    const redis = stack.redis.client();
+    const redis = stack().redis.client();
     const call = createClient(() => service.url, transcript);
     const token = await tokens.user(41_000, 'cached@example.test');
     const hits = async () => Number(/orders_cache_requests_total\{[^}]*cache="order"[^}]*result="hit"[^}]*\} (\d+)/.exec((await call('GET', '/metrics')).body)?.[1] ?? 0);

@@ -19,6 +19,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../../support/net.js';
 import { makeTestCertificates, startTlsRedis } from '../../support/tls.js';
+import { createTokens } from '../../support/tokens.js';
+import { CANARY, Transcript } from './harness.js';
 import { startThrowawayPostgres } from './throwaway-postgres.js';
 
 /** the two ways the service reaches PostgreSQL in these suites */
@@ -308,4 +310,21 @@ export async function stopService(proc: { child: ChildProcess; exited: Promise<u
   clearTimeout(timer);
   await proc.exited;
   return how;
+}
+
+/**
+ * What every pooler suite shares: one stack for the file (started before its tests, torn down after),
+ * a transcript of what its processes said and answered, and tokens signed with the canary key.
+ */
+export function pooledSuite(): { transcript: Transcript; tokens: ReturnType<typeof createTokens>; stack: () => PooledStack } {
+  const transcript = new Transcript();
+  const tokens = createTokens(CANARY.secretKey);
+  let stack: PooledStack | undefined;
+  beforeAll(async () => {
+    stack = await startPooledStack(CANARY.dbPassword);
+  });
+  afterAll(async () => {
+    await stack?.teardown();
+  });
+  return { transcript, tokens, stack: () => stack! };
 }
