@@ -6,7 +6,7 @@ const STATUSES = "'pending','confirmed','processing','shipped','delivered','canc
 const PAYMENT = "'pending','paid','failed','refunded'";
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE TABLE orders (
       id                   BIGSERIAL PRIMARY KEY,
       order_number         VARCHAR(32)  NOT NULL,
@@ -72,5 +72,5 @@ export const up: MigrationFn = async ({ context: q }) => {
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query('DROP TABLE order_status_history; DROP TABLE order_items; DROP TABLE orders;');
+  await q.query('DROP TABLE order_status_history; DROP TABLE order_items; DROP TABLE orders;');
 };

@@ -4,7 +4,7 @@
 import type { MigrationFn } from './index.js';
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE TABLE idempotency_keys (
       user_id         BIGINT       NOT NULL,
       key             VARCHAR(255) NOT NULL,
@@ -57,5 +57,5 @@ export const up: MigrationFn = async ({ context: q }) => {
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query('DROP TABLE outbox_events; DROP TABLE stock_reservations; DROP TABLE idempotency_keys;');
+  await q.query('DROP TABLE outbox_events; DROP TABLE stock_reservations; DROP TABLE idempotency_keys;');
 };

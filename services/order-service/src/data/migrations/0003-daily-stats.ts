@@ -4,7 +4,7 @@
 import type { MigrationFn } from './index.js';
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE TABLE order_stats_daily (
       day         DATE        NOT NULL,
       status      VARCHAR(16) NOT NULL,
@@ -19,5 +19,5 @@ export const up: MigrationFn = async ({ context: q }) => {
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query('DROP TABLE order_stats_daily;');
+  await q.query('DROP TABLE order_stats_daily;');
 };

@@ -4,11 +4,11 @@
 import type { MigrationFn } from './index.js';
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE INDEX stock_reservations_pending_product_idx ON stock_reservations (product_id, id) WHERE state = 'pending';
   `);
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query('DROP INDEX stock_reservations_pending_product_idx;');
+  await q.query('DROP INDEX stock_reservations_pending_product_idx;');
 };

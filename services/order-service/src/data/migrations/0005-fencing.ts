@@ -6,12 +6,12 @@
 import type { MigrationFn } from './index.js';
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     ALTER TABLE idempotency_keys ADD COLUMN token UUID;
     ALTER TABLE stock_reservations ADD COLUMN lock_xid BIGINT;
   `);
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query('ALTER TABLE stock_reservations DROP COLUMN lock_xid; ALTER TABLE idempotency_keys DROP COLUMN token;');
+  await q.query('ALTER TABLE stock_reservations DROP COLUMN lock_xid; ALTER TABLE idempotency_keys DROP COLUMN token;');
 };

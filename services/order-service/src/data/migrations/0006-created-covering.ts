@@ -4,14 +4,14 @@
 import type { MigrationFn } from './index.js';
 
 export const up: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE INDEX orders_created_covering_idx ON orders (created_at DESC, id DESC) INCLUDE (status, total_cents);
     DROP INDEX orders_created_idx;
   `);
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.sequelize.query(`
+  await q.query(`
     CREATE INDEX orders_created_idx ON orders (created_at DESC, id DESC);
     DROP INDEX orders_created_covering_idx;
   `);

@@ -1,7 +1,6 @@
 // The ordered list of migrations. Listed explicitly (not globbed) so the compiled build and the
 // TypeScript sources load the same set.
 
-import type { QueryInterface } from 'sequelize';
 import type { MigrationFn as UmzugMigrationFn } from 'umzug';
 import * as orders from './0001-orders.js';
 import * as checkoutSafety from './0002-checkout-safety.js';
@@ -10,7 +9,12 @@ import * as pendingByProduct from './0004-pending-by-product.js';
 import * as fencing from './0005-fencing.js';
 import * as createdCovering from './0006-created-covering.js';
 
-export type MigrationFn = UmzugMigrationFn<QueryInterface>;
+/** What a migration may do: run SQL inside the one transaction that applies the pending set. */
+export interface MigrationContext {
+  query(sql: string): Promise<void>;
+}
+
+export type MigrationFn = UmzugMigrationFn<MigrationContext>;
 
 export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationFn }> = [
   { name: '0001-orders', ...orders },
