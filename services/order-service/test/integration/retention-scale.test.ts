@@ -4,7 +4,7 @@
 // the purge, every run stays within its budget of rows, and the live rows stay.
 import { jest } from '@jest/globals';
 import { QueryTypes, type Transaction } from 'sequelize';
-import { createRetention, RETENTION_TABLES, type RetentionPolicy } from '../../src/data/retention.js';
+import { createRetention, RETENTION_TABLES, type RetentionPolicy, type RetentionTable } from '../../src/data/retention.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 jest.setTimeout(180_000);
@@ -73,7 +73,7 @@ test(`purges ${ROWS} rows per table in bounded runs while checkout-shaped writes
     }
   })();
 
-  const runs: Array<{ ms: number; rows: Record<string, number> }> = [];
+  const runs: Array<{ ms: number; rows: Record<RetentionTable, number> }> = [];
   try {
     for (;;) {
       const started = performance.now();
