@@ -74,6 +74,8 @@ export interface Config {
     outboxIntervalMs: number;
     /** the Redis stream order events go to */
     eventsStream: string;
+    /** EVENTS_STREAM_MAX_LENGTH: entries the stream keeps (XADD MAXLEN ~), which sizes its Redis memory */
+    eventsStreamMaxLength: number;
   };
   /** Redis key prefix of the order and statistics cache */
   cachePrefix: string;
@@ -297,6 +299,7 @@ const environmentSchema = z.object({
   RETENTION_INTERVAL_SECONDS: intText(10, 86400).default(600),
   CACHE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain key prefix').default('orders:cache'),
   EVENTS_STREAM: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a plain stream name').default('orders.events'),
+  EVENTS_STREAM_MAX_LENGTH: intText(1000, 100_000_000).default(1_000_000),
   TEST_FAULT_POINT: z.enum(['after-stock-update', 'after-event-publish']).optional(),
   PEER_TIMEOUT_MS: intText(50, 120000).default(3000),
   DB_POOL_MAX: intText(1, 1000).default(10),
@@ -411,6 +414,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reconcileIntervalSeconds: e.STOCK_RECONCILE_INTERVAL_SECONDS,
       outboxIntervalMs: e.OUTBOX_INTERVAL_MS,
       eventsStream: e.EVENTS_STREAM,
+      eventsStreamMaxLength: e.EVENTS_STREAM_MAX_LENGTH,
     },
     cachePrefix: e.CACHE_PREFIX,
     testFaultPoint: e.ENVIRONMENT === 'test' ? (e.TEST_FAULT_POINT ?? null) : null,

@@ -142,7 +142,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     if (redis) shutdowns.push(() => redis.disconnect());
     const relay = createOutboxRelay({
       outbox: createOutbox(database),
-      publisher: redis ? createStreamPublisher(redis, { stream: config.checkout.eventsStream }) : null,
+      publisher: redis ? createStreamPublisher(redis, { stream: config.checkout.eventsStream, maxLength: config.checkout.eventsStreamMaxLength }) : null,
       cart: cart ?? unconfiguredCart(),
       // the shopper's own token may have expired by the time the cart service is back
       shopperToken: (userId) =>

@@ -15,6 +15,8 @@ export interface OutboxEvent {
   userId: number;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** the end of this relay's claim: after it another relay may take the event */
+  claimedUntil: Date;
   published: boolean;
   cartCleared: boolean;
   attempts: number;
@@ -46,7 +48,7 @@ export function createOutbox(db: Database) {
                         AND next_attempt_at <= now()
                         AND (claimed_until IS NULL OR claimed_until < now())
                       ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, type, order_id, user_id, payload, created_at, published_at, cart_cleared_at, attempts`,
+       RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts`,
       { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT },
     );
     return rows
@@ -58,6 +60,7 @@ export function createOutbox(db: Database) {
         userId: toInt(r.user_id),
         payload: r.payload as Record<string, unknown>,
         createdAt: new Date(String(r.created_at)),
+        claimedUntil: new Date(String(r.claimed_until)),
         published: r.published_at != null,
         cartCleared: r.cart_cleared_at != null,
         attempts: Number(r.attempts),

@@ -1,16 +1,28 @@
 // Publishes order events to a Redis stream exactly once per event id: a Lua script marks the id
 // and appends the entry atomically, so a relay that publishes again after a crash adds nothing.
+// The mark lives only as long as it can matter: until the outbox has recorded the event as
+// published (then SETTLED_SECONDS more), so Redis holds marks for the events in flight, not for
+// every event of the past week. A relay whose claim has lapsed never appends: the script compares
+// the claim's end with Redis's clock, so a stalled relay cannot publish after another took over.
 
 import type { Redis } from 'ioredis';
 
 export const EVENTS_STREAM = 'orders.events';
-const DEDUPE_SECONDS = 7 * 24 * 3600;
+/** a mark whose event was never recorded as published (the relay died): kept for a retry to find */
+const UNSETTLED_SECONDS = 7 * 24 * 3600;
+/** after the outbox recorded the event: longer than any clock skew between PostgreSQL and Redis */
+export const SETTLED_SECONDS = 300;
 
 const PUBLISH_ONCE = `
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[5]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4])
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) >= tonumber(ARGV[7]) then
+  return 'lapsed'
 end
-return false`;
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[5]) then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4])
+  return 'published'
+end
+return 'duplicate'`;
 
 export interface StreamEvent {
   eventId: string;
@@ -18,31 +30,41 @@ export interface StreamEvent {
   orderId: number;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** the end of the relay's claim on the event; an append after it is refused */
+  claimedUntil: Date;
 }
 
+/** published: appended now; duplicate: appended before; lapsed: the claim ended, nothing appended */
+export type PublishResult = 'published' | 'duplicate' | 'lapsed';
+
 export interface EventPublisher {
-  /** true when this call appended the entry, false when the id was already published */
-  publish(event: StreamEvent): Promise<boolean>;
+  publish(event: StreamEvent): Promise<PublishResult>;
+  /** the outbox recorded the event as published: its mark may go after SETTLED_SECONDS */
+  settle(event: Pick<StreamEvent, 'eventId'>): Promise<void>;
 }
 
 export function createStreamPublisher(redis: Redis, options: { stream?: string; maxLength?: number } = {}): EventPublisher {
   const stream = options.stream ?? EVENTS_STREAM;
+  const markOf = (eventId: string) => `${stream}:published:${eventId}`;
   return {
-    async publish(e: StreamEvent): Promise<boolean> {
+    async publish(e: StreamEvent): Promise<PublishResult> {
       const payload = JSON.stringify({ ...e.payload, occurred_at: e.createdAt.toISOString() });
-      const id = await redis.eval(
+      return (await redis.eval(
         PUBLISH_ONCE,
         2,
         stream,
-        `${stream}:published:${e.eventId}`,
+        markOf(e.eventId),
         e.eventId,
         e.type,
         String(e.orderId),
         payload,
-        String(DEDUPE_SECONDS),
+        String(UNSETTLED_SECONDS),
         String(options.maxLength ?? 1_000_000),
-      );
-      return id !== null;
+        String(e.claimedUntil.getTime()),
+      )) as PublishResult;
+    },
+    async settle(e): Promise<void> {
+      await redis.expire(markOf(e.eventId), SETTLED_SECONDS);
     },
   };
 }

@@ -37,9 +37,14 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     let step = 'publish';
     try {
       if (!e.published) {
-        if (deps.publisher) await deps.publisher.publish(e);
+        if ((await deps.publisher?.publish(e)) === 'lapsed') {
+          // another relay may hold the event now; it publishes and marks it
+          deps.log?.info({ event_id: e.eventId, order_id: e.orderId }, 'outbox claim lapsed before publishing; left to the next claim');
+          return;
+        }
         deps.afterPublish?.(e);
         await deps.outbox.markPublished(e.id);
+        await deps.publisher?.settle(e).catch((err: unknown) => deps.log?.warn({ event_id: e.eventId, err }, 'could not shorten the published mark; it expires in a week'));
         count('publish', 'ok');
       }
       if (!e.cartCleared) {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { QueryTypes } from 'sequelize';
 import { createOutbox } from '../../src/data/outbox.js';
-import { createStreamPublisher } from '../../src/events/stream-publisher.js';
+import { createStreamPublisher, SETTLED_SECONDS } from '../../src/events/stream-publisher.js';
 import { createOutboxRelay } from '../../src/orders/outbox-relay.js';
 import { createCartClient } from '../../src/peers/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -79,6 +79,41 @@ describe('relay and stream (in process)', () => {
       type: QueryTypes.SELECT,
     });
     expect(Number(row!.n)).toBe(0);
+  });
+  test('a published mark outlives its event by SETTLED_SECONDS only: Redis holds marks for events in flight, not for every past event', async () => {
+    const outbox = createOutbox(tdb.sequelize);
+    await tdb.sequelize.transaction(async (t) => {
+      for (let i = 1; i <= 200; i++) await outbox.add({ type: 'order.created', orderId: 1000 + i, userId: 1, payload: { order_id: 1000 + i }, clearCart: false }, t);
+    });
+    const relay = createOutboxRelay({
+      outbox,
+      publisher: createStreamPublisher(redis, { stream }),
+      cart: createCartClient({ baseUrl: cart.url }),
+      shopperToken: (userId: number) => issueToken(TEST_SECRET_KEY, { id: userId, email: '', role: 'user' }, 5),
+      batchSize: 500,
+    });
+    await relay.runOnce();
+    const marks = await redis.keys(`${stream}:published:*`);
+    expect(marks.length).toBeGreaterThanOrEqual(200);
+    const ttls = await Promise.all(marks.map((k) => redis.ttl(k)));
+    expect(ttls.filter((t) => t <= 0 || t > SETTLED_SECONDS)).toEqual([]);
+    const [markBytes, streamBytes, length] = await Promise.all([redis.memory('USAGE', marks[0]!), redis.memory('USAGE', stream, 'SAMPLES', 0), redis.xlen(stream)]);
+    console.log(`redis memory: a published mark ${String(markBytes)} B, the stream ${String(streamBytes)} B for ${length} entries`);
+  });
+
+  test('a relay whose claim has lapsed appends nothing; within its claim once, then a duplicate', async () => {
+    const publisher = createStreamPublisher(redis, { stream });
+    const event = { eventId: `lapse-${randomBytes(4).toString('hex')}`, type: 'order.created', orderId: 77, payload: { order_id: 77 }, createdAt: new Date() };
+    const before = await redis.xlen(stream);
+    expect(await publisher.publish({ ...event, claimedUntil: new Date(Date.now() - 1000) })).toBe('lapsed');
+    expect(await redis.xlen(stream)).toBe(before);
+    expect(await redis.exists(`${stream}:published:${event.eventId}`)).toBe(0);
+    expect(await publisher.publish({ ...event, claimedUntil: new Date(Date.now() + 30_000) })).toBe('published');
+    expect(await publisher.publish({ ...event, claimedUntil: new Date(Date.now() + 30_000) })).toBe('duplicate');
+    expect(await redis.xlen(stream)).toBe(before + 1);
+    expect(await redis.ttl(`${stream}:published:${event.eventId}`)).toBeGreaterThan(SETTLED_SECONDS);
+    await publisher.settle(event);
+    expect(await redis.ttl(`${stream}:published:${event.eventId}`)).toBeLessThanOrEqual(SETTLED_SECONDS);
   });
 });
 

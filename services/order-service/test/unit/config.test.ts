@@ -56,6 +56,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_SINGLE_SESSION: 'true' }).dbSingleSession).toBe(true);
   });
 
+  it('EVENTS_STREAM_MAX_LENGTH: a million entries by default, at least 1000, a whole number', () => {
+    expect(loadConfig(PRODUCTION).checkout.eventsStreamMaxLength).toBe(1_000_000);
+    expect(loadConfig({ ...PRODUCTION, EVENTS_STREAM_MAX_LENGTH: '200000' }).checkout.eventsStreamMaxLength).toBe(200_000);
+    expect(configError({ ...PRODUCTION, EVENTS_STREAM_MAX_LENGTH: '999' }).message).toMatch(/EVENTS_STREAM_MAX_LENGTH.*at least 1000/);
+    expect(configError({ ...PRODUCTION, EVENTS_STREAM_MAX_LENGTH: '1e6' }).message).toMatch(/EVENTS_STREAM_MAX_LENGTH/);
+  });
+
   it('accepts a complete production environment and freezes the result', () => {
     const config = loadConfig(PRODUCTION);
     expect(config.environment).toBe('production');
