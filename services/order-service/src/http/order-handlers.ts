@@ -4,6 +4,7 @@
 import type { Request, Response } from 'express';
 import type { Context } from 'openapi-backend';
 import { DependencyUnavailable, DomainError, PreconditionFailed, ValidationFailed } from '../domain/errors.js';
+import { isDatabaseUnavailable } from '../data/database.js';
 import type { Actor, PeerContext } from '../orders/ports.js';
 import { serialisedOf } from '../orders/views.js';
 import type { OrderStatus } from '../domain/order-lifecycle.js';
@@ -46,6 +47,8 @@ const PEERS = new Set(['cart-service', 'product-service', 'user-service', 'searc
 /** A refused checkout's bounded reason (the metric's label; never the error's text). */
 export function refusalReason(err: unknown): CheckoutRefusalReason {
   if (err instanceof DependencyUnavailable) return PEERS.has(err.dependency) ? 'peer_unavailable' : 'dependency_unavailable';
+  // the database's own errors (refused, pooler login failing, timeouts) answer 503 postgres too
+  if (isDatabaseUnavailable(err)) return 'dependency_unavailable';
   if (!(err instanceof DomainError)) return 'other';
   if (err.type === 'conflict' && 'available' in err.extra) return 'stock';
   if (err.type === 'product-unavailable') return 'product_unavailable';

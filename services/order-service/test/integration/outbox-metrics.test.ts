@@ -74,6 +74,8 @@ test("a refused checkout's reason is one of the bounded set, from the error's ki
     [new DependencyUnavailable('user-service', 'down'), 'peer_unavailable'],
     [new DependencyUnavailable('postgres', 'down'), 'dependency_unavailable'],
     [new DependencyUnavailable('stock-lock', 'busy'), 'dependency_unavailable'],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { name: 'SequelizeConnectionRefusedError' }), 'dependency_unavailable'],
+    [Object.assign(new Error('server login has been failing'), { code: '08P01' }), 'dependency_unavailable'],
     [new Forbidden('This account is blocked'), 'blocked'],
     [new ValidationFailed('A shipping address is required'), 'invalid'],
     [new Conflict('A request with this Idempotency-Key is still being processed'), 'other'],
