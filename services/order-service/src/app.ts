@@ -15,6 +15,8 @@ import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.j
 import { problemErrorHandler } from './http/problem.js';
 import { publicPrefix } from './http/public-path.js';
 import { requestId } from './http/request-id.js';
+import { traceRequests } from './http/request-trace.js';
+import { context } from './tracing/trace-context.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
 import './http/request-context.js';
 
@@ -58,6 +60,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // the gateway (nginx ingress) and the kubelet reach us from private addresses (TRUSTED_PROXIES)
   app.set('trust proxy', [...config.trustedProxies]);
 
+  app.use(traceRequests());
   const tagRequest = requestId();
   app.use((req, res, next) => {
     if (deps.state?.shuttingDown) res.setHeader('Connection', 'close');
@@ -70,7 +73,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (log.isLevelEnabled('warn')) {
     app.use((req, res, next) => {
       const started = process.hrtime.bigint();
-      res.once('finish', () => {
+      res.once('finish', () => context.with(req.traceContext ?? context.active(), () => {
         const refused = res.statusCode === 401 || res.statusCode === 403;
         if (!logAnswers && !refused && res.statusCode < 500) return;
         const fields = {
@@ -85,7 +88,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         // refused credentials and roles are security events: on record at the default WARNING level too
         else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
         else log.info(fields, 'request answered');
-      });
+      }));
       next();
     });
   }
@@ -99,7 +102,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // HEAD is GET without a body (Node drops the body); the document lists GET only
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const request = { method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
-    api.handleRequest(request, req, res).catch(next);
+    // the body parser's stream callbacks run outside the request's context: enter it again
+    context.with(req.traceContext ?? context.active(), () => api.handleRequest(request, req, res).catch(next));
   });
   app.use(problemErrorHandler(log));
 
