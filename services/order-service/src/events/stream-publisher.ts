@@ -6,8 +6,13 @@ import type { Redis } from 'ioredis';
 export const EVENTS_STREAM = 'orders.events';
 const DEDUPE_SECONDS = 7 * 24 * 3600;
 
+// an entry's traceparent field (ARGV[7]) comes last and only when the event has one: consumers
+// that read the other fields see them as before
 const PUBLISH_ONCE = `
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[5]) then
+  if ARGV[7] ~= '' then
+    return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4], 'traceparent', ARGV[7])
+  end
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4])
 end
 return false`;
@@ -18,6 +23,8 @@ export interface StreamEvent {
   orderId: number;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** the W3C traceparent of the request that caused it */
+  traceparent?: string | null;
 }
 
 export interface EventPublisher {
@@ -41,6 +48,7 @@ export function createStreamPublisher(redis: Redis, options: { stream?: string; 
         payload,
         String(DEDUPE_SECONDS),
         String(options.maxLength ?? 1_000_000),
+        e.traceparent ?? '',
       );
       return id !== null;
     },
