@@ -16,7 +16,6 @@ import { problemErrorHandler } from './http/problem.js';
 import { publicPrefix } from './http/public-path.js';
 import { requestId } from './http/request-id.js';
 import { traceRequests } from './http/request-trace.js';
-import { context } from './tracing/trace-context.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
 import './http/request-context.js';
 
@@ -73,7 +72,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (log.isLevelEnabled('warn')) {
     app.use((req, res, next) => {
       const started = process.hrtime.bigint();
-      res.once('finish', () => context.with(req.traceContext ?? context.active(), () => {
+      res.once('finish', () => {
         const refused = res.statusCode === 401 || res.statusCode === 403;
         if (!logAnswers && !refused && res.statusCode < 500) return;
         const fields = {
@@ -88,7 +87,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         // refused credentials and roles are security events: on record at the default WARNING level too
         else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
         else log.info(fields, 'request answered');
-      }));
+      });
       next();
     });
   }
@@ -102,8 +101,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // HEAD is GET without a body (Node drops the body); the document lists GET only
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const request = { method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
-    // the body parser's stream callbacks run outside the request's context: enter it again
-    context.with(req.traceContext ?? context.active(), () => api.handleRequest(request, req, res).catch(next));
+    api.handleRequest(request, req, res).catch(next);
   });
   app.use(problemErrorHandler(log));
 

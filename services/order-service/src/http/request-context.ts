@@ -1,5 +1,4 @@
 // What the HTTP layer attaches to each Express request as it passes through the middleware.
-import type { Context } from '@opentelemetry/api';
 import type { Actor } from '../orders/ports.js';
 
 declare global {
@@ -14,8 +13,6 @@ declare global {
       actor?: Actor;
       /** why express-jwt rejected the presented token; turned into a 401 only where auth is required */
       tokenFailure?: Error;
-      /** the request's trace context (its server span); re-entered where a stream callback loses it */
-      traceContext?: Context;
     }
   }
 }

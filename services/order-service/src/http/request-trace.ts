@@ -11,7 +11,7 @@ export function traceRequests(): RequestHandler {
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol } },
       parent,
     );
-    req.traceContext = trace.setSpan(parent, span);
+
     // close comes after finish, and also when the client went away first
     res.once('close', () => {
       const route = req.routeTemplate;
@@ -24,6 +24,7 @@ export function traceRequests(): RequestHandler {
       if (res.statusCode >= 500 || !res.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });
-    context.with(req.traceContext, next);
+    // everything after this middleware (handlers, peer calls, queries, log lines) runs in the span's context
+    context.with(trace.setSpan(parent, span), next);
   };
 }
