@@ -11,7 +11,6 @@ export function traceRequests(): RequestHandler {
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol } },
       parent,
     );
-
     // close comes after finish, and also when the client went away first
     res.once('close', () => {
       const route = req.routeTemplate;
