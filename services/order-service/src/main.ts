@@ -70,7 +70,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const metrics = overrides.metrics ?? createServiceMetrics();
   const state: ServiceState = { ready: false, shuttingDown: false, migrationsApplied: false };
   // before anything makes spans; the SDK is not even loaded without an OTLP endpoint
-  const tracing = await startTracing(config);
+  const tracing = await startTracing(config, log);
 
   const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs, log, traced: tracing.exporting });
   const shutdowns: Array<() => void> = [];

@@ -1,7 +1,8 @@
 // The OpenTelemetry SDK, loaded (dynamic import from tracing.ts) only when an OTLP endpoint is
 // configured: a tracer provider with the service's resource, the configured sampler and a batch
 // processor exporting over OTLP/HTTP (JSON).
-import { trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -20,10 +21,17 @@ export interface SdkOptions {
   tracing: TracingConfig;
   version: string;
   environment: string;
+  log?: { warn(obj: object, msg?: string): void };
 }
+
+// an export may take this long; a flush on SIGTERM waits for one, well inside the pod's grace period
+const EXPORT_TIMEOUT_MS = 5_000;
+// while a collector is down every batch fails: one line a minute says so
+const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 export function startSdk(options: SdkOptions): { shutdown(): Promise<void> } {
   const { tracing } = options;
+  reportExportFailures(options.log);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: tracing.serviceName,
@@ -32,10 +40,11 @@ export function startSdk(options: SdkOptions): { shutdown(): Promise<void> } {
     }),
     sampler: samplerOf(tracing.sampler, tracing.samplerRatio),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: tracing.tracesEndpoint, headers: { ...tracing.headers } }), {
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: tracing.tracesEndpoint, headers: { ...tracing.headers }, timeoutMillis: EXPORT_TIMEOUT_MS }), {
         // a slow collector costs dropped spans, never request latency or unbounded memory
         maxQueueSize: 2048,
         scheduledDelayMillis: 1000,
+        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
       }),
     ],
   });
@@ -46,6 +55,22 @@ export function startSdk(options: SdkOptions): { shutdown(): Promise<void> } {
       trace.disable(); // so a service started again in this process (tests) can register its own
     },
   };
+}
+
+/** The SDK's errors (failed exports) as a warning at most once a minute: the error's class and code, never its text. */
+function reportExportFailures(log: SdkOptions['log']): void {
+  let lastAt = 0;
+  let since = 0;
+  setGlobalErrorHandler((err) => {
+    since++;
+    if (!log || Date.now() - lastAt < FAILURE_LOG_INTERVAL_MS) return;
+    lastAt = Date.now();
+    const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown };
+    const fields = { dependency: 'otlp', error_class: typeof e.name === 'string' ? e.name : typeof err, code: e.code, failures: since };
+    // the batch timer was armed inside some request: that request's trace is not this line's
+    context.with(ROOT_CONTEXT, () => log.warn(fields, 'span export failed'));
+    since = 0;
+  });
 }
 
 function samplerOf(name: TraceSampler, ratio: number): Sampler {

@@ -185,4 +185,22 @@ describe('traces', () => {
     expect(ofRequest.length).toBeGreaterThan(0);
     for (const line of ofRequest) expect(line.trace_id).toBe(traceId);
   }, 60_000);
+
+  test('an unreachable collector costs no request and no shutdown: the checkout succeeds, a warning names the failure, SIGTERM exits within seconds', async () => {
+    const closed = await startOtlpReceiver();
+    await closed.close(); // a port nothing listens on any more
+    const run = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: closed.url });
+    await checkout(run, {});
+    await eventually(() => (/span export failed|could not flush spans/.test(run.service.output()) ? true : undefined), 15_000);
+    const stopping = Date.now();
+    expect(await run.service.kill('SIGTERM')).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(8_000);
+    const warning = run.service
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"span export failed"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+    expect(warning).toMatchObject({ level: 'warn', dependency: 'otlp', code: 'ECONNREFUSED' });
+    expect(warning).not.toHaveProperty('trace_id'); // not the trace of the request whose spans it held
+  }, 60_000);
 });
