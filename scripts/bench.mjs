@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -19,6 +20,8 @@ const SIDECAR_NODE = [`--max-old-space-size=${chartValues.sidecar.heapMegabytes}
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+// BENCH_ONLY=tracing: only the rows that compare tracing off and on (no 1 M seed)
+const ONLY = process.env.BENCH_ONLY;
 const CONNECTIONS = 32;
 const SECRET = randomBytes(24).toString('hex');
 const dbName = `orders_bench_${randomBytes(4).toString('hex')}`;
@@ -43,11 +46,17 @@ async function start(args, env, readyUrl) {
 }
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
-async function load(name, opts, connections = CONNECTIONS) {
+// CPU time a process used (user + system, clock ticks of 10 ms): per request it depends far less on
+// what else the shared machine runs than req/s does
+const cpuTicks = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0);
+
+async function load(name, opts, connections = CONNECTIONS, pid = undefined) {
   await autocannon({ ...opts, connections, duration: 1 }); // warm-up
+  const before = pid ? cpuTicks(pid) : 0;
   const r = await autocannon({ ...opts, connections, duration: DURATION });
+  const cpuMs = pid ? ((cpuTicks(pid) - before) * 10) / r.requests.total : undefined;
   const errors = r.errors + r.timeouts + (r.non2xx ?? 0);
-  return { name, rps: r.requests.average, p50: r.latency.p50, p97: r.latency.p97_5, p99: r.latency.p99, errors };
+  return { name, rps: r.requests.average, p50: r.latency.p50, p97: r.latency.p97_5, p99: r.latency.p99, errors, cpuMs };
 }
 
 const admin = new pg.Client({ connectionString: PG });
@@ -68,6 +77,17 @@ try {
   // the product service owns stock (STOCK_MANAGEMENT=false): no per-product lock, no stock write
   const noStockPort = await freePort();
   await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', STOCK_MANAGEMENT: 'false', SERVICE_PORT: String(noStockPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${noStockPort}/health`);
+  // tracing on: every request sampled (always_on) and exported over OTLP/HTTP to a sink in this
+  // process that reads each body and answers 200, as a collector on the same machine would
+  let exportedBytes = 0;
+  const sink = createHttpServer((req, res) => {
+    req.on('data', (c) => (exportedBytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  }).listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const tracedPort = await freePort();
+  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`, OTEL_TRACES_SAMPLER: 'always_on' };
+  const traced = await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ...tracing, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', SERVICE_PORT: String(tracedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${tracedPort}/health`);
   const plainPort = await freePort();
   // no cache: every read goes to PostgreSQL (REDIS_URL is mandatory in production, so development settings)
   await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
@@ -101,7 +121,23 @@ try {
 
   const hello = await load('ceiling: bare Express hello', { url: `http://127.0.0.1:${helloPort}/` });
   const insert = await load('ceiling: bare pg single-row insert', { url: `http://127.0.0.1:${insertPort}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const rows = [
+  const t = `http://127.0.0.1:${tracedPort}`;
+  const traceparent = () => ({ traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` });
+  const postOrders = (base, extra = {}) => ({ url: `${base}/orders`, headers: { ...auth(user7), 'content-type': 'application/json', ...extra }, requests: bodies.map((b) => ({ method: 'POST', body: b })) });
+  // off and on in turn, twice, so drift of the shared machine shows as the spread between rounds
+  const tracingRows = async () => {
+    const out = [];
+    for (let round = 1; round <= Number(process.env.BENCH_ROUNDS ?? 2); round++) {
+      out.push([await load(`GET /orders/{id} (cache hit), tracing off, round ${round}`, { url: `${c}/orders/${one.id}`, headers: auth(user7) }, CONNECTIONS, cached.pid), hello]);
+      out.push([await load(`GET /orders/{id} (cache hit), tracing off, a traceparent in, round ${round}`, { url: `${c}/orders/${one.id}`, headers: { ...auth(user7), ...traceparent() } }, CONNECTIONS, cached.pid), hello]);
+      out.push([await load(`GET /orders/{id} (cache hit), tracing on (all sampled), round ${round}`, { url: `${t}/orders/${one.id}`, headers: { ...auth(user7), ...traceparent() } }, CONNECTIONS, traced.pid), hello]);
+      out.push([await load(`POST /orders (8 products in turn), tracing off, round ${round}`, postOrders(c), CONNECTIONS, cached.pid), insert]);
+      out.push([await load(`POST /orders (8 products in turn), tracing on (all sampled), round ${round}`, postOrders(t, traceparent()), CONNECTIONS, traced.pid), insert]);
+    }
+    return out;
+  };
+  const rows = ONLY === 'tracing' ? [[hello, hello], [insert, insert], ...(await tracingRows())] : [];
+  if (ONLY !== 'tracing') rows.push(
     [hello, hello],
     [insert, insert],
     [await load('GET /orders/{id} (cache hit)', { url: `${c}/orders/${one.id}`, headers: auth(user7) }), hello],
@@ -113,32 +149,38 @@ try {
     [await load('POST /orders (STOCK_MANAGEMENT=false)', { url: `http://127.0.0.1:${noStockPort}/orders`, method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }), insert],
     [await load('GET /admin/orders/stats 10k (no cache)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello],
     [await load('GET /admin/orders/stats 10k (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello],
-  ];
-  const t0 = Date.now();
-  await seed(10_001, 1_000_000);
-  const seedSeconds = ((Date.now() - t0) / 1000).toFixed(1);
-  await fetch(`${c}/orders`, { method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }); // invalidates the cached stats
-  await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
-  rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
-  rows.push([await load('GET /admin/orders/stats 1M (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
-  // the same two with one connection: the latency of one request, without queueing behind 31 others
-  rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up), 1 connection', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
-  rows.push([await load('GET /admin/orders/stats 1M (cached), 1 connection', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
-  // a range with times of day at both ends: the whole days from the roll-up, the two partial days from the orders
-  const dayMs = 86_400_000;
-  const timeRange = `from=${new Date(Math.floor(Date.now() / dayMs - 200) * dayMs + 47_831_000).toISOString()}&to=${new Date(Math.floor(Date.now() / dayMs - 20) * dayMs + 31_530_000).toISOString()}`;
-  rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times)', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }), hello]);
-  rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times), 1 connection', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }, 1), hello]);
+    ...(await tracingRows()),
+  );
+  let seedSeconds = '';
+  if (ONLY !== 'tracing') {
+    const t0 = Date.now();
+    await seed(10_001, 1_000_000);
+    seedSeconds = ((Date.now() - t0) / 1000).toFixed(1);
+    await fetch(`${c}/orders`, { method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }); // invalidates the cached stats
+    await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
+    rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
+    rows.push([await load('GET /admin/orders/stats 1M (cached)', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
+    // the same two with one connection: the latency of one request, without queueing behind 31 others
+    rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up), 1 connection', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
+    rows.push([await load('GET /admin/orders/stats 1M (cached), 1 connection', { url: `${c}/admin/orders/stats`, headers: auth(adminToken) }, 1), hello]);
+    // a range with times of day at both ends: the whole days from the roll-up, the two partial days from the orders
+    const dayMs = 86_400_000;
+    const timeRange = `from=${new Date(Math.floor(Date.now() / dayMs - 200) * dayMs + 47_831_000).toISOString()}&to=${new Date(Math.floor(Date.now() / dayMs - 20) * dayMs + 31_530_000).toISOString()}`;
+    rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times)', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }), hello]);
+    rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times), 1 connection', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }, 1), hello]);
+  }
 
   const pad = (s, n) => String(s).padEnd(n);
   console.log(`\n${CONNECTIONS} connections (unless a row says otherwise), ${DURATION} s per row after a 1 s warm-up, ${new Date().toISOString()}, node ${process.version}`);
-  console.log(`${pad('endpoint', 78)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p97.5', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ratio`);
+  console.log(`${pad('endpoint', 78)} ${pad('req/s', 9)} ${pad('p50 ms', 7)} ${pad('p97.5', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('ratio', 17)} service CPU ms/req`);
   for (const [r, ceiling] of rows) {
-    console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`);
+    console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(`${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`, 17)} ${r.cpuMs === undefined ? '' : r.cpuMs.toFixed(3)}`);
   }
-  console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
+  console.log(`\nspans exported to the sink: ${(exportedBytes / 1e6).toFixed(1)} MB of OTLP JSON; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, tracing on ${rssMb(traced.pid).toFixed(0)} MB`);
+  if (ONLY !== 'tracing') console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
   await product.close();
   await cart.close();
+  sink.close();
 } finally {
   for (const ch of children) ch.kill('SIGKILL');
   await db.end().catch(() => undefined);

@@ -150,6 +150,28 @@ test('monitoring objects exist only with the CRDs, optional parts only when enab
   expect(svc.spec.ports).toEqual([expect.objectContaining({ name: 'http', port: 8081 }), expect.objectContaining({ name: 'metrics', port: 9091 })]);
 });
 
+test('tracing is off by default (no OTEL_* at all) and, with an endpoint, passes the OTEL_* settings and the headers from a Secret', () => {
+  const env = (objects: K8sObject[]) => {
+    const data = objects.find((o) => o.kind === 'ConfigMap')!.data as Record<string, string>;
+    const container = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers.find((c: K8sObject) => c.name === 'order-service');
+    return { data, env: container.env as K8sObject[] };
+  };
+  const off = env(render());
+  expect(Object.keys(off.data).filter((k) => k.startsWith('OTEL_'))).toEqual([]);
+  expect(off.env.map((e) => e.name)).not.toContain('OTEL_EXPORTER_OTLP_HEADERS');
+  const on = env(render(COMBINATIONS['HPA, NetworkPolicy, Ingress, dashboard, CRDs']!));
+  expect(on.data).toMatchObject({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4318',
+    OTEL_SERVICE_NAME: 'order-service',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  });
+  expect(on.env.find((e) => e.name === 'OTEL_EXPORTER_OTLP_HEADERS')).toEqual({
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    valueFrom: { secretKeyRef: { name: 'otel-collector-auth', key: 'OTEL_EXPORTER_OTLP_HEADERS' } },
+  });
+});
+
 test('values.yaml and every test values file satisfy values.schema.json; bad values do not', () => {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')));

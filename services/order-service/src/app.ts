@@ -15,6 +15,7 @@ import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.j
 import { problemErrorHandler } from './http/problem.js';
 import { publicPrefix } from './http/public-path.js';
 import { requestId } from './http/request-id.js';
+import { traceRequests } from './http/request-trace.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
 import './http/request-context.js';
 
@@ -58,6 +59,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // the gateway (nginx ingress) and the kubelet reach us from private addresses (TRUSTED_PROXIES)
   app.set('trust proxy', [...config.trustedProxies]);
 
+  app.use(traceRequests());
   const tagRequest = requestId();
   app.use((req, res, next) => {
     if (deps.state?.shuttingDown) res.setHeader('Connection', 'close');

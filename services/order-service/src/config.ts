@@ -93,6 +93,22 @@ export interface Config {
   migrateOnStart: boolean;
   /** where the process runs, for /health/info: kubernetes when the cluster's env is present */
   platform: 'kubernetes' | 'local';
+  /** OTEL_*: spans exported over OTLP/HTTP when an endpoint is set; W3C trace context is honoured either way */
+  tracing: TracingConfig;
+}
+
+export type TraceSampler = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+export interface TracingConfig {
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; undefined: no SDK, no export */
+  tracesEndpoint: string | undefined;
+  /** OTEL_EXPORTER_OTLP_HEADERS (a collector's credentials: never shown) */
+  headers: Readonly<Record<string, string>>;
+  /** OTEL_SERVICE_NAME, else SERVICE_NAME */
+  serviceName: string;
+  sampler: TraceSampler;
+  /** OTEL_TRACES_SAMPLER_ARG: the ratio of the traceidratio samplers */
+  samplerRatio: number;
 }
 
 /** Thrown by loadConfig; its message is one line naming every problem (never a value). */
@@ -244,6 +260,31 @@ const redisUrl = z
   .trim()
   .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL');
 
+const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+// W3C Baggage-style `key=value,key2=value2` (values percent-encoded), as OpenTelemetry defines it
+const otlpHeaders = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const headers: Record<string, string> = {};
+    for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const at = pair.indexOf('=');
+      const key = at > 0 ? pair.slice(0, at).trim() : '';
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) {
+        ctx.addIssue({ code: 'custom', message: 'must be comma-separated key=value pairs' });
+        return z.NEVER;
+      }
+      try {
+        headers[key.toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'has a value that is not percent-encoded properly' });
+        return z.NEVER;
+      }
+    }
+    return headers;
+  });
+
 const environmentSchema = z.object({
   ENVIRONMENT: z
     .string()
@@ -315,6 +356,24 @@ const environmentSchema = z.object({
   SHUTDOWN_DELAY_SECONDS: intText(0, 600).default(5),
   MIGRATE_ON_START: boolText.optional(),
   KUBERNETES_SERVICE_HOST: z.string().optional(),
+  // OpenTelemetry's own names (its SDK specification), so a platform's usual settings apply as they are
+  OTEL_SDK_DISABLED: boolText.default(false),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.optional(),
+  OTEL_TRACES_SAMPLER: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }))
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .trim()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a ratio between 0 and 1')
+    .transform(Number)
+    .optional(),
 });
 
 type EnvName = keyof typeof environmentSchema.shape;
@@ -427,6 +486,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
     migrateOnStart: e.MIGRATE_ON_START ?? !production,
     platform: e.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'local',
+    tracing: {
+      tracesEndpoint: e.OTEL_SDK_DISABLED
+        ? undefined
+        : (e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces` : undefined)),
+      headers: e.OTEL_EXPORTER_OTLP_HEADERS ?? {},
+      serviceName: e.OTEL_SERVICE_NAME ?? e.SERVICE_NAME,
+      sampler: e.OTEL_TRACES_SAMPLER,
+      samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    },
   };
   return deepFreeze(config);
 }
@@ -511,6 +579,16 @@ export function describeConfig(config: Config): Record<string, unknown> {
     health_details: config.healthDetails,
     shutdown_delay_seconds: config.shutdownDelaySeconds,
     migrate_on_start: config.migrateOnStart,
+    tracing: config.tracing.tracesEndpoint
+      ? {
+          endpoint: maskUrl(config.tracing.tracesEndpoint),
+          // the names only: these are usually a collector's credentials
+          headers: Object.keys(config.tracing.headers),
+          service_name: config.tracing.serviceName,
+          sampler: config.tracing.sampler,
+          sampler_ratio: config.tracing.samplerRatio,
+        }
+      : 'off (no OTEL_EXPORTER_OTLP_ENDPOINT): incoming trace context is still logged and propagated',
   };
 }
 

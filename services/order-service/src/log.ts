@@ -5,6 +5,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 import { describeCause } from './describe-error.js';
 import { DomainError } from './domain/errors.js';
+import { traceLogFields } from './tracing/trace-context.js';
 
 export type Log = Logger;
 
@@ -46,6 +47,8 @@ export function createLogger(options: LogOptions): Log {
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'message',
       formatters: { level: (label) => ({ level: label }) },
+      // every line written inside a request (or an outbox delivery) names its trace
+      mixin: traceLogFields,
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: describeError, error: describeError },
     },

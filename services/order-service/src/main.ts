@@ -31,6 +31,7 @@ import { createOutboxRelay } from './orders/outbox-relay.js';
 import { createStockReconciler } from './orders/stock-reconciler.js';
 import { createHealthHandlers } from './health/handlers.js';
 import { createHealthReader } from './health/reader.js';
+import { startTracing } from './tracing/tracing.js';
 
 /** Shared with /health/ready (sidecar issue): readiness drops first on shutdown. */
 export interface ServiceState {
@@ -68,8 +69,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const log = overrides.log ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version });
   const metrics = overrides.metrics ?? createServiceMetrics();
   const state: ServiceState = { ready: false, shuttingDown: false, migrationsApplied: false };
+  // before anything makes spans; the SDK is not even loaded without an OTLP endpoint
+  const tracing = await startTracing(config, log);
 
-  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs, log });
+  const database = createDatabase({ url: config.databaseUrl, caFile: config.databaseCaFile, poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs, log, traced: tracing.exporting });
   const shutdowns: Array<() => void> = [];
   const shutdownsAsync: Array<() => Promise<void>> = [];
   try {
@@ -212,6 +215,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         for (const shutdown of shutdownsAsync) await shutdown().catch(() => undefined);
         for (const shutdown of shutdowns) shutdown();
         await database.close();
+        // last, so the spans of the drained requests and of shutdown itself are sent
+        await tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'could not flush spans'));
         log.info('stopped');
       })();
       return stopping;
@@ -236,6 +241,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     for (const shutdown of shutdownsAsync) await shutdown().catch(() => undefined);
     for (const shutdown of shutdowns) shutdown();
     await database.close().catch(() => undefined);
+    await tracing.shutdown().catch(() => undefined);
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 
 import { Sequelize } from 'sequelize';
 import { readDatabaseTls } from './database-tls.js';
+import { traceQueries } from './query-spans.js';
 
 export interface DatabaseOptions {
   /** postgresql:// or postgres:// (config.ts normalises the old postgresql+asyncpg:// form) */
@@ -17,6 +18,8 @@ export interface DatabaseOptions {
    */
   queryTimeoutMs?: number;
   log?: { debug(obj: object, msg?: string): void };
+  /** a span per statement and transaction (only while spans are exported: no wrapper otherwise) */
+  traced?: boolean;
 }
 
 export type Database = Sequelize;
@@ -40,6 +43,10 @@ export function createDatabase(options: DatabaseOptions): Database {
     },
     define: { underscored: true, timestamps: false, freezeTableName: true },
   });
+  if (options.traced) {
+    const url = new URL(options.url);
+    traceQueries(sequelize, { database: decodeURIComponent(url.pathname.slice(1)), host: url.hostname, port: Number(url.port || 5432) });
+  }
   return sequelize;
 }
 

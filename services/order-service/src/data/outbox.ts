@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
+import { activeTraceparent } from '../tracing/trace-context.js';
 import { toInt, type Database } from './database.js';
 
 export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.cancelled';
@@ -20,19 +21,23 @@ export interface OutboxEvent {
   published: boolean;
   cartCleared: boolean;
   attempts: number;
+  /** the W3C traceparent of the request that caused the event, when it was in a trace */
+  traceparent: string | null;
 }
 
 export function createOutbox(db: Database) {
   async function add(
-    event: { type: OrderEventType; orderId: number; userId: number; payload: Record<string, unknown>; clearCart?: boolean },
+    event: { type: OrderEventType; orderId: number; userId: number; payload: Record<string, unknown>; clearCart?: boolean; traceparent?: string },
     transaction: Transaction,
   ): Promise<string> {
     const eventId = randomUUID();
+    // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
+    const traceparent = event.traceparent ?? activeTraceparent() ?? null;
     await db.query(
-      `INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at)
-       VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'})`,
+      `INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
+       VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'}, $traceparent)`,
       {
-        bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload) },
+        bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload), traceparent },
         transaction,
       },
     );
@@ -48,7 +53,7 @@ export function createOutbox(db: Database) {
                         AND next_attempt_at <= now()
                         AND (claimed_until IS NULL OR claimed_until < now())
                       ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts`,
+       RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`,
       { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT },
     );
     return rows
@@ -64,6 +69,7 @@ export function createOutbox(db: Database) {
         published: r.published_at != null,
         cartCleared: r.cart_cleared_at != null,
         attempts: Number(r.attempts),
+        traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
       }))
       .sort((a, b) => a.id - b.id);
   }

@@ -13,13 +13,19 @@ const UNSETTLED_SECONDS = 7 * 24 * 3600;
 /** after the outbox recorded the event: longer than any clock skew between PostgreSQL and Redis */
 export const SETTLED_SECONDS = 300;
 
+// an entry's traceparent field (ARGV[8]) comes last and only when the event has one: consumers
+// that read the other fields see them as before
 const PUBLISH_ONCE = `
 local now = redis.call('TIME')
 if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) >= tonumber(ARGV[7]) then
   return 'lapsed'
 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[5]) then
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4])
+  if ARGV[8] ~= '' then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4], 'traceparent', ARGV[8])
+  else
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'event_id', ARGV[1], 'type', ARGV[2], 'order_id', ARGV[3], 'payload', ARGV[4])
+  end
   return 'published'
 end
 return 'duplicate'`;
@@ -32,6 +38,8 @@ export interface StreamEvent {
   createdAt: Date;
   /** the end of the relay's claim on the event; an append after it is refused */
   claimedUntil: Date;
+  /** the W3C traceparent of the request that caused it */
+  traceparent?: string | null;
 }
 
 /** published: appended now; duplicate: appended before; lapsed: the claim ended, nothing appended */
@@ -61,6 +69,7 @@ export function createStreamPublisher(redis: Redis, options: { stream?: string; 
         String(UNSETTLED_SECONDS),
         String(options.maxLength ?? 1_000_000),
         String(e.claimedUntil.getTime()),
+        e.traceparent ?? '',
       )) as PublishResult;
     },
     async settle(e): Promise<void> {

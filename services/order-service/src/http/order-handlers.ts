@@ -14,6 +14,7 @@ import { hasAuthorizationHeader } from './auth.js';
 import type { CheckoutRefusalReason, ServiceMetrics } from './metrics.js';
 import { publicPath } from './public-path.js';
 import { basicHealth } from './service-handlers.js';
+import { activeTraceparent } from '../tracing/trace-context.js';
 
 type Json = Record<string, unknown>;
 // the request bodies' types are the use cases' own (one source, checked against the document by the tests)
@@ -100,6 +101,7 @@ export function createOrderHandlers(deps: {
           authorization: req.get('authorization'),
           requestId: req.requestId,
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...traceOf(),
         })
         .catch((err: unknown) => {
           metrics.checkoutRefusals.inc({ reason: refusalReason(err) });
@@ -271,6 +273,12 @@ function sendPage(req: Request, res: Response, result: OrderPage, page: number, 
 }
 
 /** res.json, or the text a cached value was read from when it has one (the same JSON, not made again). */
+/** The checkout's own trace, for its outbox event even when a batch runs it in another member's trace. */
+function traceOf(): { traceparent?: string } {
+  const traceparent = activeTraceparent();
+  return traceparent ? { traceparent } : {};
+}
+
 function sendJson(res: Response, value: object): void {
   const text = serialisedOf(value);
   if (text === undefined) res.json(value);

@@ -13,6 +13,8 @@ export interface PeerContext {
   /** the caller's `Authorization: Bearer …` header, forwarded as is */
   authorization?: string;
   requestId?: string;
+  /** the request's W3C traceparent, kept with the events it causes (a batch's calls run in its first member's trace) */
+  traceparent?: string;
 }
 
 export interface CatalogProduct {

@@ -428,7 +428,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         if (!record && attempt >= 3) throw new Error('order numbers collided three times');
       }
       const orderId = record.id;
-      await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart }, t);
+      await outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: eventPayload(record), clearCart: fromCart, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) }, t);
       if (ctx.claim) await idempotency.complete(ctx.claim, { status: 201, body: toOrderJson(record), orderId }, t);
       records.push(record);
     }

@@ -7,6 +7,7 @@ import CircuitBreaker from 'opossum';
 import fetch, { type RequestInit } from 'node-fetch';
 import { DependencyUnavailable } from '../domain/errors.js';
 import type { PeerContext } from '../orders/ports.js';
+import { injectTraceContext, markFailed, SpanKind, tracer } from '../tracing/trace-context.js';
 
 export interface PeerOptions {
   baseUrl: string;
@@ -46,11 +47,46 @@ export function createPeer(name: string, options: PeerOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 3000;
   const resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
+  const server = new URL(base);
+  const serverPort = Number(server.port || (server.protocol === 'https:' ? 443 : 80));
 
-  async function attempt(req: PeerRequest): Promise<PeerResponse> {
+  /** One attempt as a client span (a retry is a second span); its traceparent goes to the peer. */
+  function attempt(req: PeerRequest): Promise<PeerResponse> {
+    // ids out of the span name, so names stay few: GET /products/{id}
+    const template = req.path.replace(/\/\d+(?=\/|$)/g, '/{id}');
+    return tracer.startActiveSpan(
+      `${req.method} ${template}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': req.method,
+          'server.address': server.hostname,
+          'server.port': serverPort,
+          'url.template': template,
+          'peer.service': name,
+        },
+      },
+      async (span) => {
+        try {
+          const res = await send(req);
+          span.setAttribute('http.response.status_code', res.status);
+          return res;
+        } catch (err) {
+          markFailed(span, err);
+          if (err instanceof PeerFailure) span.setAttribute('error.type', err.reason);
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async function send(req: PeerRequest): Promise<PeerResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (req.ctx?.authorization) headers.authorization = req.ctx.authorization;
     if (req.ctx?.requestId) headers['x-request-id'] = req.ctx.requestId;
+    injectTraceContext(headers);
     const init: RequestInit = { method: req.method, headers, signal: AbortSignal.timeout(timeoutMs) };
     if (req.body !== undefined) {
       headers['content-type'] = 'application/json';

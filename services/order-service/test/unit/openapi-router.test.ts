@@ -39,7 +39,7 @@ function paths(): string[] {
 
 function requests(): Req[] {
   const headers = { authorization: 'Bearer x', 'content-type': 'application/json', cookie: 'a=1; b=two', 'x-request-id': 'r-1' };
-  const queries = [{}, { page: '2', size: '10' }, { status: ['pending', 'shipped'] }];
+  const queries: Array<Record<string, string | string[]>> = [{}, { page: '2', size: '10' }, { status: ['pending', 'shipped'] }];
   return paths().flatMap((path, i) => METHODS.map((method) => ({ method, path, headers, query: queries[i % queries.length]!, body: method === 'post' ? { a: 1 } : undefined })));
 }
 

@@ -45,6 +45,8 @@ export interface StandIn {
   setFaults(f: Faults): void;
   /** requests seen, by "METHOD /path" with ids replaced by :id */
   requests: Map<string, number>;
+  /** the trace context each request came with ("METHOD /path" and its traceparent/tracestate headers) */
+  traceHeaders: Array<{ request: string; traceparent?: string; tracestate?: string }>;
   totalRequests(): number;
   close(): Promise<void>;
 }
@@ -55,12 +57,15 @@ export async function startStandIn(
 ): Promise<StandIn> {
   let faults: Faults = {};
   const requests = new Map<string, number>();
+  const traceHeaders: StandIn['traceHeaders'] = [];
   const sockets = new Set<Socket>();
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const key = `${req.method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
+    const { traceparent, tracestate } = req.headers as Record<string, string | undefined>;
+    if (traceparent !== undefined || tracestate !== undefined) traceHeaders.push({ request: `${req.method} ${url.pathname}`, traceparent, tracestate });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -108,6 +113,7 @@ export async function startStandIn(
       faults = { ...f };
     },
     requests,
+    traceHeaders,
     totalRequests: () => [...requests.values()].reduce((a, b) => a + b, 0),
     close: async () => {
       for (const s of sockets) s.destroy();

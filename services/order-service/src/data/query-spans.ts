@@ -1,0 +1,48 @@
+// A span per database statement (BEGIN and COMMIT included) and per managed transaction, by
+// wrapping this Sequelize instance's own query() and transaction(): every model call, raw query and
+// transaction of Sequelize goes through them. Installed only when spans are exported. Spans carry
+// the operation (the statement's first word), never its text or bind values. Statements outside a
+// trace (background polls) make none.
+import type { Sequelize, Transaction, TransactionOptions } from 'sequelize';
+import { context, inSpan, SpanKind, trace } from '../tracing/trace-context.js';
+
+export interface QuerySpanTarget {
+  database: string;
+  host: string;
+  port: number;
+}
+
+type Query = (sql: unknown, options?: unknown) => Promise<unknown>;
+type ManagedTransaction = (options: TransactionOptions | undefined, fn: (t: Transaction) => Promise<unknown>) => Promise<unknown>;
+
+export function traceQueries(sequelize: Sequelize, target: QuerySpanTarget): void {
+  const base = { 'db.system.name': 'postgresql', 'db.namespace': target.database, 'server.address': target.host, 'server.port': target.port };
+  const query = sequelize.query.bind(sequelize) as Query;
+  const transaction = sequelize.transaction.bind(sequelize) as unknown as ManagedTransaction;
+
+  Object.assign(sequelize, {
+    query: (sql: unknown, options?: unknown) => {
+      if (!inTrace()) return query(sql, options);
+      const operation = operationOf(sql);
+      return inSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...base, 'db.operation.name': operation } }, () => query(sql, options));
+    },
+    transaction: (options?: unknown, fn?: unknown) => {
+      const [opts, callback] = typeof options === 'function' ? [undefined, options] : [options, fn];
+      // an unmanaged transaction (no callback) has no scope to wrap: its statements still get spans
+      if (typeof callback !== 'function' || !inTrace()) return transaction(opts as TransactionOptions | undefined, callback as never);
+      return inSpan('transaction', { kind: SpanKind.INTERNAL, attributes: base }, () =>
+        transaction(opts as TransactionOptions | undefined, callback as (t: Transaction) => Promise<unknown>),
+      );
+    },
+  });
+}
+
+// the relay's, the reconciler's and the retention purge's polls outside any request would each be a trace of their own
+const inTrace = () => trace.getSpan(context.active()) !== undefined;
+
+/** SELECT, INSERT, UPDATE, DELETE, WITH, BEGIN, COMMIT, ROLLBACK, …: the statement's first keyword. */
+function operationOf(sql: unknown): string {
+  const text = typeof sql === 'string' ? sql : typeof (sql as { query?: unknown })?.query === 'string' ? (sql as { query: string }).query : '';
+  const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+  return word === 'START' ? 'BEGIN' : word;
+}
