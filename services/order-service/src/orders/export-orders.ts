@@ -48,8 +48,9 @@ export function createExportOrders(deps: { store: OrderSearchPort; batchSize?: n
   return function exportOrders(actor: Actor, query: ExportOrdersQuery): OrderExport {
     if (actor.role !== 'admin') throw new Forbidden();
     const { from, to, status } = query;
-    if (from.getTime() > to.getTime()) {
-      throw new ValidationFailed('Invalid request: from must not be after to', [{ field: 'from', message: 'must not be after to' }]);
+    // to is exclusive (a date to means the next day's start): from=2024-05-02&to=2024-05-01 meets here
+    if (from.getTime() >= to.getTime()) {
+      throw new ValidationFailed('Invalid request: from must be before to', [{ field: 'from', message: 'must be before to' }]);
     }
     if (to.getTime() - from.getTime() > MAX_EXPORT_DAYS * 86_400_000) {
       const message = `the range may cover at most ${MAX_EXPORT_DAYS} days; export longer periods in parts`;
