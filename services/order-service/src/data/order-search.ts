@@ -11,14 +11,30 @@ import { toInt, type Database } from './database.js';
 // rest would skip or repeat rows that share a millisecond
 const CREATED_KEY = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+// Up to this many items of a product, its orders are read from order_items and sorted; beyond it,
+// the orders are walked in sort order and checked for the product (the planner cannot tell the two
+// apart before it runs: a rare product walked in created_at order scans most of the table).
+export const RARE_PRODUCT_ITEMS = 5000;
+
 /** The marker the export's statements carry (tests find them in pg_stat_activity by it). */
 export const EXPORT_QUERY_MARKER = '/* order-export */';
 
-export function createOrderSearch(db: Database): OrderSearchPort {
+export function createOrderSearch(db: Database, options: { rareProductItems?: number } = {}): OrderSearchPort {
+  const rareProductItems = options.rareProductItems ?? RARE_PRODUCT_ITEMS;
+  /** True when the product has fewer than rareProductItems items (an index-only count that stops there). */
+  async function isRareProduct(productId: number): Promise<boolean> {
+    const [row] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM order_items WHERE product_id = $product LIMIT $rare) s`,
+      { bind: { product: productId, rare: rareProductItems }, type: QueryTypes.SELECT },
+    );
+    return toInt(row?.n ?? 0) < rareProductItems;
+  }
+
   async function search(c: SearchCriteria): Promise<SearchPageRows> {
     const conds: string[] = [];
     const bind: Record<string, unknown> = { limit: c.limit + 1, offset: c.offset };
     const form = c.form;
+    let withClause = '';
     if (form?.kind === 'order_number_prefix') {
       conds.push(`o.order_number LIKE $prefix`);
       bind.prefix = `${form.prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -29,8 +45,14 @@ export function createOrderSearch(db: Database): OrderSearchPort {
       conds.push('o.tracking_number = $tracking');
       bind.tracking = form.trackingNumber;
     } else if (form?.kind === 'product') {
-      conds.push('EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = $product)');
       bind.product = form.productId;
+      if (await isRareProduct(form.productId)) {
+        // MATERIALIZED: the few matching orders first, then sorted, whatever the planner guesses
+        withClause = 'WITH product_orders AS MATERIALIZED (SELECT DISTINCT order_id FROM order_items WHERE product_id = $product) ';
+        conds.push('o.id IN (SELECT order_id FROM product_orders)');
+      } else {
+        conds.push('EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = $product)');
+      }
     }
     if (c.status !== undefined) {
       conds.push('o.status = $status');
@@ -57,7 +79,7 @@ export function createOrderSearch(db: Database): OrderSearchPort {
       bind.afterId = c.after.id;
     }
     const rows = await db.query<Record<string, unknown>>(
-      `SELECT o.id, o.order_number, o.user_id, o.customer_email, o.status, o.payment_status, o.total_cents, o.currency,
+      `${withClause}SELECT o.id, o.order_number, o.user_id, o.customer_email, o.status, o.payment_status, o.total_cents, o.currency,
               o.created_at, ${CREATED_KEY} AS created_key,
               (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
          FROM orders o ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}

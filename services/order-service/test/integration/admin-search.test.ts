@@ -2,6 +2,9 @@
 // test: each search form, both sorts in both directions, walked page by page with the cursor (no
 // duplicates, no gaps, ties on the sort key included). Seeded (SEARCH_SEED), so a failure reproduces.
 import pg from 'pg';
+import { createOrderSearch } from '../../src/data/order-search.js';
+import { createDatabase, type Database } from '../../src/data/database.js';
+import { searchFormOf } from '../../src/orders/search-orders.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const SEED = Number(process.env.SEARCH_SEED ?? 20261201);
@@ -151,6 +154,30 @@ describe('GET /admin/orders search', () => {
     }
   });
 
+  it('a common product (orders walked in sort order, checked for it) pages the same as a rare one (read from its items)', async () => {
+    const db = createDatabase({ url: svc.config.databaseUrl, poolMax: 1 });
+    try {
+      for (const rareProductItems of [1, 1_000_000]) {
+        const store = createOrderSearch(db, { rareProductItems });
+        for (const sort of SORTS) {
+          const direction = sort.startsWith('-') ? 'desc' : 'asc';
+          const field = sort.replace('-', '') as 'created_at' | 'total_amount';
+          const ids: number[] = [];
+          let after: { key: string; id: number } | undefined;
+          for (;;) {
+            const page = await store.search({ form: { kind: 'product', productId: 4 }, sort: field, direction, after, limit: 6, offset: 0 });
+            ids.push(...page.items.map((o) => o.id));
+            if (!page.next) break;
+            after = page.next;
+          }
+          expect([rareProductItems, sort, ids]).toEqual([rareProductItems, sort, expected((r) => r.products.includes(4), sort)]);
+        }
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   it('combines the search with the list filters (status, user_id, from, to)', async () => {
     const got = await walk({ q: 'ann@example.com', status: 'shipped', from: '2026-01-11', to: '2026-02-28' }, 3);
     const want = expected(
@@ -202,6 +229,39 @@ describe('GET /admin/orders search', () => {
         'application/problem+json; charset=utf-8',
         'https://orders.ecommerce.dev/problems/validation-failed',
       ]);
+    }
+  });
+
+  it.each([
+    ['an order-number prefix', 'ORD-20260111', 'created_at', /orders_order_number_prefix_idx/],
+    ['an email', 'ANN@example.com', 'created_at', /orders_email_lower_created_idx/],
+    ['an email, by total', 'ANN@example.com', 'total_amount', /orders_email_lower_created_idx/],
+    ['a tracking number', '1Z999AA10123456784', 'created_at', /orders_tracking_number_idx/],
+    ['a product', 'product:7', 'created_at', /order_items_product_order_idx|order_items_order_idx/],
+    ['no q, by total', null, 'total_amount', /orders_total_idx/],
+    ['no q, by created_at', null, 'created_at', /orders_created_covering_idx/],
+  ] as const)('the statement for %s can run on its index (EXPLAIN, sequential scans off as at 1 M rows)', async (_name, q, sort, index) => {
+    // the service's own SQL and parameters, captured, then explained on the test's connection
+    let captured: { sql: string; bind: Record<string, unknown> } | undefined;
+    const capture = {
+      query: async (sql: string, options: { bind: Record<string, unknown> }) => {
+        // the rare-product probe answers "common", so the statement is the one that walks in sort order
+        if (sql.includes('LIMIT $rare')) return [{ n: String(options.bind.rare) }];
+        captured = { sql, bind: options.bind };
+        return [];
+      },
+    };
+    await createOrderSearch(capture as unknown as Database).search({ form: q === null ? undefined : searchFormOf(q), sort, direction: 'desc', limit: 20, offset: 0 });
+    const keys = Object.keys(captured!.bind);
+    const sql = captured!.sql.replace(/\$(\w+)/g, (_m, k: string) => `$${keys.indexOf(k) + 1}`);
+    await client.query('SET enable_seqscan = off');
+    try {
+      const { rows: plan } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, keys.map((k) => captured!.bind[k]));
+      const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(index);
+      expect(text).not.toMatch(/Seq Scan on orders/);
+    } finally {
+      await client.query('RESET enable_seqscan');
     }
   });
 
