@@ -286,9 +286,11 @@ describe('GET /admin/orders/export', () => {
     expect(duplicates).toBe(0);
     expect(seen.subarray(1).every((v) => v === 1)).toBe(true);
     const growth = peak - baseline;
-    // the file is well over twice the bound: buffering it (or most of it) would fail here
+    // the file is over 80 MB and queuing it grew live RSS by 139 MB (write() returning false ignored):
+    // a server buffering the file, or most of it, fails here
     expect(bytes).toBeGreaterThan(80 * 1024 * 1024);
-    expect(growth).toBeLessThan(40 * 1024 * 1024);
+    const growthMb = Math.round(growth / 1048576);
+    expect([`live RSS grew ${growthMb} MB from ${Math.round(baseline / 1048576)} MB`, growthMb < 60]).toEqual([expect.any(String), true]);
   }, 120_000);
 
   it('stops querying when the client goes away mid-download', async () => {
