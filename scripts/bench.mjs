@@ -90,7 +90,7 @@ try {
   const traced = await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ...tracing, REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events`, MIGRATE_ON_START: 'false', SERVICE_PORT: String(tracedPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${tracedPort}/health`);
   const plainPort = await freePort();
   // no cache: every read goes to PostgreSQL (REDIS_URL is mandatory in production, so development settings)
-  await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
+  const plain = await start([...SERVICE_NODE, 'services/order-service/dist/src/main.js'], { ...common, ENVIRONMENT: 'development', MIGRATE_ON_START: 'false', SERVICE_PORT: String(plainPort), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}` }, `http://127.0.0.1:${plainPort}/health`);
   // the ceilings: a bare Express "hello" and a bare pg single-row insert endpoint
   const helloPort = await freePort();
   await start(['-e', `const e=require('express')();e.get('/',(q,s)=>s.json({hello:'world'}));e.listen(${helloPort},'127.0.0.1')`], {}, `http://127.0.0.1:${helloPort}/`);
@@ -152,6 +152,8 @@ try {
     ...(await tracingRows()),
   );
   let seedSeconds = '';
+  const plans = [];
+  const exportRows = [];
   if (ONLY !== 'tracing') {
     const t0 = Date.now();
     await seed(10_001, 1_000_000);
@@ -168,6 +170,57 @@ try {
     const timeRange = `from=${new Date(Math.floor(Date.now() / dayMs - 200) * dayMs + 47_831_000).toISOString()}&to=${new Date(Math.floor(Date.now() / dayMs - 20) * dayMs + 31_530_000).toISOString()}`;
     rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times)', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }), hello]);
     rows.push([await load('GET /admin/orders/stats 1M (no cache, a range with times), 1 connection', { url: `${u}/admin/orders/stats?${timeRange}`, headers: auth(adminToken) }, 1), hello]);
+
+    // the admin search (issue 18), one connection each: a request's latency at 1 M orders. Tracking
+    // numbers on every 100th order, and products 2-8 on every 50th (product 1 is on every order)
+    await db.query(`UPDATE orders SET tracking_number = '1Z' || id WHERE id % 100 = 0;
+      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents)
+      SELECT id, 2 + id % 7, 'SKU', 'Bench product', 1, 100, 100 FROM orders WHERE id % 50 = 0;
+      ANALYZE orders; ANALYZE order_items;`);
+    const searches = [
+      ['an order-number prefix', 'q=ORD-BENCH-12345'],
+      ['an email, another case', 'q=U7@EXAMPLE.COM'],
+      ['a tracking number', 'q=1Z500000'],
+      ['a product on every order', 'q=1'],
+      ['a product on 1 in 350 orders', 'q=product:3'],
+      ['no q, by total descending', 'sort=-total_amount'],
+    ];
+    const nextPage = async (query) => (await fetch(`${u}/admin/orders?${query}`, { headers: auth(adminToken) })).headers.get('x-next-cursor');
+    for (const [name, query] of searches) {
+      rows.push([await load(`GET /admin/orders?${query} 1M (search: ${name}), 1 connection`, { url: `${u}/admin/orders?${query}`, headers: auth(adminToken) }, 1), hello]);
+    }
+    const secondPage = `sort=total_amount&cursor=${await nextPage('sort=total_amount')}`;
+    rows.push([await load('GET /admin/orders?sort=total_amount&cursor=… 1M (a second page by cursor), 1 connection', { url: `${u}/admin/orders?${secondPage}`, headers: auth(adminToken) }, 1), hello]);
+    // each search form's plan at 1 M, from the service's own SQL (captured, then EXPLAINed here)
+    const { createOrderSearch } = await import('../services/order-service/dist/src/data/order-search.js');
+    const { searchFormOf } = await import('../services/order-service/dist/src/orders/search-orders.js');
+    for (const [name, q, sort] of [['order-number prefix', 'ORD-BENCH-12345', 'created_at'], ['email', 'U7@EXAMPLE.COM', 'created_at'], ['tracking number', '1Z500000', 'created_at'], ['product on every order', '1', 'created_at'], ['rare product', 'product:3', 'created_at'], ['no q, by total', null, 'total_amount']]) {
+      let captured;
+      // the rare-product probe runs for real: it decides which statement the service sends
+      const probe = async (sql, bind) => (await db.query(sql.replace('$product', '$1').replace('$rare', '$2'), [bind.product, bind.rare])).rows;
+      await createOrderSearch({ query: async (sql, options) => (sql.includes('LIMIT $rare') ? probe(sql, options.bind) : ((captured = { sql, bind: options.bind }), [])) }).search({ form: q === null ? undefined : searchFormOf(q), sort, direction: 'desc', limit: 20, offset: 0 });
+      const keys = Object.keys(captured.bind);
+      const sql = captured.sql.replace(/\$(\w+)/g, (_, k) => `$${keys.indexOf(k) + 1}`);
+      const { rows: plan } = await db.query(`EXPLAIN (ANALYZE, COSTS off) ${sql}`, keys.map((k) => captured.bind[k]));
+      const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+      plans.push(`${name}: ${[...new Set(text.match(/(?:Index|Index Only|Bitmap Index) Scan(?: Backward)? using \w+/g) ?? ['no index'])].join('; ')}; ${/Execution Time: [\d.]+ ms/.exec(text)?.[0]}`);
+    }
+    // the export: a month (about 83 k orders) and a year (all of them) as CSV, one download each
+    for (const [name, days] of [['a month', 30], ['a year', 365]]) {
+      const to = new Date(Date.now() + 60_000).toISOString();
+      const from = new Date(Date.now() - days * 86_400_000).toISOString();
+      const started = performance.now();
+      const res = await fetch(`${u}/admin/orders/export?from=${from}&to=${to}`, { headers: { ...auth(adminToken), accept: 'text/csv' } });
+      let bytes = 0;
+      let lines = 0;
+      let peak = 0;
+      for await (const chunk of res.body) {
+        bytes += chunk.length;
+        for (const b of chunk) if (b === 10) lines++;
+        peak = Math.max(peak, rssMb(plain.pid));
+      }
+      exportRows.push(`${name}: ${lines - 1} orders, ${(bytes / 1048576).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(2)} s; service RSS at most ${peak.toFixed(0)} MB`);
+    }
   }
 
   const pad = (s, n) => String(s).padEnd(n);
@@ -177,7 +230,11 @@ try {
     console.log(`${pad(r.name, 78)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50, 7)} ${pad(r.p97, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(`${(100 * r.rps / ceiling.rps).toFixed(0)} % of ${ceiling === hello ? 'hello' : 'insert'}`, 17)} ${r.cpuMs === undefined ? '' : r.cpuMs.toFixed(3)}`);
   }
   console.log(`\nspans exported to the sink: ${(exportedBytes / 1e6).toFixed(1)} MB of OTLP JSON; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, tracing on ${rssMb(traced.pid).toFixed(0)} MB`);
-  if (ONLY !== 'tracing') console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
+  if (ONLY !== 'tracing') {
+    console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
+    console.log(`\nsearch plans at 1 M orders (EXPLAIN ANALYZE of the service's SQL):\n  ${plans.join('\n  ')}`);
+    console.log(`export (GET /admin/orders/export, text/csv, no cache service):\n  ${exportRows.join('\n  ')}`);
+  }
   await product.close();
   await cart.close();
   sink.close();

@@ -18,6 +18,9 @@ import { databaseTarget } from './data/database-tls.js';
 import { describeCause } from './describe-error.js';
 import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
+import { createOrderSearch } from './data/order-search.js';
+import { createExportOrders } from './orders/export-orders.js';
+import { createSearchOrders } from './orders/search-orders.js';
 import { createCartClient, createProductClient, createUserClient } from './peers/index.js';
 import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
@@ -179,9 +182,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     shutdownsAsync.push(() => retention.stop());
 
     const healthReader = createHealthReader({ sidecarUrl: config.sidecarUrl });
+    const searchStore = createOrderSearch(database);
+    const useCases = adaptOrderService(service, {
+      searchOrders: createSearchOrders({ store: searchStore }),
+      exportOrders: createExportOrders({ store: searchStore }),
+    });
     const { app } = await createApp({
       config,
-      orders: redis ? withOrderCache(adaptOrderService(service), redis, { metrics, prefix: config.cachePrefix }) : adaptOrderService(service),
+      orders: redis ? withOrderCache(useCases, redis, { metrics, prefix: config.cachePrefix }) : useCases,
       log,
       metrics,
       state,

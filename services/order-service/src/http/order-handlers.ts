@@ -12,6 +12,7 @@ import type { ChangeStatusInput, CreateOrderInput, UpdateOrderInput, WriteOption
 import { actorOf, type OperationHandlers } from './api.js';
 import { hasAuthorizationHeader } from './auth.js';
 import type { CheckoutRefusalReason, ServiceMetrics } from './metrics.js';
+import { exportHandler, isSearchRequest, sendSearchPage, type OrderSearchUseCases } from './order-search-handlers.js';
 import { publicPath } from './public-path.js';
 import { basicHealth } from './service-handlers.js';
 import { activeTraceparent } from '../tracing/trace-context.js';
@@ -29,7 +30,7 @@ export interface OrderPage {
  * What the HTTP layer needs from the use cases, in the JSON shapes of the document (views.ts).
  * main.ts adapts createOrderService(...) to this.
  */
-export interface OrderUseCases {
+export interface OrderUseCases extends OrderSearchUseCases {
   createOrder(actor: Actor, input: CreateOrderInput, ctx: PeerContext & { idempotencyKey?: string }): Promise<{ order: Json; replayed?: boolean }>;
   listOrders(actor: Actor, query: { page: number; size: number; status?: OrderStatus }): Promise<OrderPage>;
   getOrder(actor: Actor, orderId: number): Promise<Json>;
@@ -151,18 +152,25 @@ export function createOrderHandlers(deps: {
 
     adminListOrders: async (c, req, res) => {
       const q = c.request.query as Record<string, unknown>;
-      const page = intOr(q.page, 1);
-      const size = intOr(q.size, 20);
-      const result = await orders.adminListOrders(actorOf(req), {
-        page,
-        size,
+      const filters = {
         status: q.status as OrderStatus | undefined,
         userId: q.user_id === undefined ? undefined : Number(q.user_id),
         from: rangeStart(q.from),
         to: rangeEnd(q.to),
-      });
+      };
+      if (isSearchRequest(q)) {
+        const paging = { page: q.page === undefined ? undefined : Number(q.page), size: intOr(q.size, 20) };
+        const search = { q: q.q as string | undefined, sort: q.sort as string | undefined, cursor: q.cursor as string | undefined };
+        await sendSearchPage(orders, req, res, { ...search, ...paging, ...filters });
+        return;
+      }
+      const page = intOr(q.page, 1);
+      const size = intOr(q.size, 20);
+      const result = await orders.adminListOrders(actorOf(req), { page, size, ...filters });
       sendPage(req, res, result, page, size);
     },
+
+    adminExportOrders: exportHandler(orders, (q) => ({ from: rangeStart(q.from)!, to: rangeEnd(q.to)! })),
 
     adminGetOrder: async (c, req, res) => {
       sendOrder(res, await orders.getOrder(actorOf(req), orderIdOf(c)));

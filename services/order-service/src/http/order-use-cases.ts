@@ -1,11 +1,18 @@
 // Binds the order use cases (src/orders/service.ts) to what the HTTP handlers need: the same calls,
 // with records turned into the document's JSON shapes by views.ts.
+import type { ExportOrders } from '../orders/export-orders.js';
+import type { SearchOrders } from '../orders/search-orders.js';
 import type { OrderService } from '../orders/service.js';
 import { toOrderJson, toOrderSummaryJson, toStatsJson } from '../orders/views.js';
 import type { OrderUseCases } from './order-handlers.js';
 
-export function adaptOrderService(service: OrderService): OrderUseCases {
+export function adaptOrderService(service: OrderService, admin: { searchOrders: SearchOrders; exportOrders: ExportOrders }): OrderUseCases {
   return {
+    searchOrders: async (actor, query) => {
+      const { items, nextCursor } = await admin.searchOrders(actor, query);
+      return { orders: items.map(toOrderSummaryJson), nextCursor };
+    },
+    exportOrders: admin.exportOrders,
     createOrder: (actor, input, ctx) => service.placeOrder(actor, input, ctx),
     listOrders: async (actor, query) => {
       const { items, total } = await service.listOrders(actor, query);

@@ -37,6 +37,10 @@ beforeAll(async () => {
     cancelOrder: fail,
     adminListOrders: fail,
     stats: fail,
+    searchOrders: fail,
+    exportOrders: () => {
+      throw failWith;
+    },
   };
   const { app } = await createApp({ config, orders, log });
   server = app.listen(0, '127.0.0.1');
