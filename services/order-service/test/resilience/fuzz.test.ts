@@ -34,7 +34,7 @@ interface Operation {
   method: string;
   path: string;
   pathParams: Array<{ name: string; schema: Schema }>;
-  queryParams: Array<{ name: string; schema: Schema }>;
+  queryParams: Array<{ name: string; schema: Schema; required?: boolean }>;
   headerParams: Array<{ name: string; schema: Schema }>;
   bodySchema: Schema | undefined;
 }
@@ -62,11 +62,11 @@ function operationsOf(doc: Document): Operation[] {
       const op = item[method] as Json | undefined;
       if (!op) continue;
       const params = [...((item.parameters as unknown[]) ?? []), ...((op.parameters as unknown[]) ?? [])].map((p) =>
-        deref<{ name: string; in: string; schema: Schema }>(doc, p),
+        deref<{ name: string; in: string; schema: Schema; required?: boolean }>(doc, p),
       );
       const body = op.requestBody ? deref<Json>(doc, op.requestBody) : undefined;
       const content = body?.content as Record<string, { schema?: unknown }> | undefined;
-      const pick = (where: string) => params.filter((p) => p.in === where).map((p) => ({ name: p.name, schema: deref<Schema>(doc, p.schema) }));
+      const pick = (where: string) => params.filter((p) => p.in === where).map((p) => ({ name: p.name, schema: deref<Schema>(doc, p.schema), required: p.required === true }));
       result.push({
         operationId: String(op.operationId),
         method: method.toUpperCase(),
@@ -184,7 +184,11 @@ const bigString = fc.constantFrom('x'.repeat(5000), 'é'.repeat(3000), '😀'.re
 
 // every four-digit year (fc.date favours the ends of the range), and date-times RFC 3339 allows
 // that Date reads badly or not at all: leap seconds, extreme offsets, nanoseconds, lower case
-const anyDate = fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true });
+// and, as often, a date of one recent season: two of those make a from/to range an export accepts
+const anyDate = fc.oneof(
+  fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+  fc.date({ min: new Date('2024-03-01T00:00:00.000Z'), max: new Date('2024-06-30T23:59:59.999Z'), noInvalidDate: true }),
+);
 const ODD_DATE_TIMES = [
   '2016-12-31T23:59:60Z',
   '1998-12-31T23:59:60.5Z',
@@ -344,9 +348,17 @@ function queryArbitrary(op: Operation): fc.Arbitrary<string> {
     : fc.constant([] as Array<[string, string]>);
   const unknown = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...UNKNOWN_QUERY_NAMES), printable), fc.oneof(printable, nasty)), { minLength: 1, maxLength: 2 });
   const encode = (pairs: Array<[string, string]>) => (pairs.length ? `?${new URLSearchParams(pairs.map(([k, v]): [string, string] => [wellFormed(k), wellFormed(v)])).toString()}` : '');
+  // every required parameter once with a valid value: otherwise an operation with two of them
+  // (the export's from and to) would almost never get past validation
+  const required = op.queryParams.filter((p) => p.required);
+  const complete = fc.tuple(...required.map((p) => validValue(p.schema).map((v) => [p.name, String(v)] as [string, string])), known).map(([...parts]) => {
+    const extra = parts.pop() as Array<[string, string]>;
+    return encode([...(parts as Array<[string, string]>), ...extra.filter(([name]) => !required.some((p) => p.name === name))]);
+  });
   return fc.oneof(
     { weight: 5, arbitrary: fc.constant('') },
     { weight: 5, arbitrary: known.map(encode) },
+    ...(required.length ? [{ weight: 5, arbitrary: complete }] : []),
     { weight: 1, arbitrary: fc.tuple(known, unknown).map(([a, b]) => encode([...a, ...b])) },
     { weight: 1, arbitrary: fc.constantFrom(...RAW_QUERY_JUNK).map((q) => `?${q}`) },
   );
