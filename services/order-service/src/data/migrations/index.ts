@@ -8,6 +8,7 @@ import * as dailyStats from './0003-daily-stats.js';
 import * as pendingByProduct from './0004-pending-by-product.js';
 import * as fencing from './0005-fencing.js';
 import * as createdCovering from './0006-created-covering.js';
+import * as trendsAndTopProducts from './0007-trends-and-top-products.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
@@ -23,4 +24,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0004-pending-by-product', ...pendingByProduct },
   { name: '0005-fencing', ...fencing },
   { name: '0006-created-covering', ...createdCovering },
+  { name: '0007-trends-and-top-products', ...trendsAndTopProducts },
 ];
