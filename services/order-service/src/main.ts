@@ -18,6 +18,8 @@ import { databaseTarget } from './data/database-tls.js';
 import { describeCause } from './describe-error.js';
 import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
+import { createStatsSeries } from './orders/stats-series.js';
+import { createTopProducts } from './orders/top-products.js';
 import { createCartClient, createProductClient, createUserClient } from './peers/index.js';
 import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
@@ -179,6 +181,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     const { app } = await createApp({
       config,
       orders: redis ? withOrderCache(adaptOrderService(service), redis, { metrics, prefix: config.cachePrefix }) : adaptOrderService(service),
+      stats: { series: createStatsSeries(database), topProducts: createTopProducts(database) },
       log,
       metrics,
       state,
