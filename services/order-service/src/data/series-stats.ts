@@ -7,7 +7,7 @@
 // A period [b0, b1) is then days [M0, M1) + corr(b1) − corr(b0).
 
 import { QueryTypes, type Transaction } from 'sequelize';
-import type { OrderStatus } from '../domain/order-lifecycle.js';
+import { ORDER_STATUSES, type OrderStatus } from '../domain/order-lifecycle.js';
 import { toInt, type Database } from './database.js';
 
 const DAY = 86_400_000;
@@ -58,55 +58,43 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
   };
   const hourly = spans(midnights, hours);
   const partial = spans(hours, bounds);
-  const bind: Record<string, unknown> = {
-    dlo: midnights.slice(0, -1).map(day),
-    dhi: midnights.slice(1).map(day),
-  };
+  const bind: Record<string, unknown> = { dlo: midnights.slice(0, -1).map(day), dhi: midnights.slice(1).map(day), n: bounds.length - 1 };
+  // each part gives (point, sign, status, orders, cents); a bound's correction ends one point (+) and starts the next (−)
   const parts = [
-    `SELECT 'd' AS part, p.k::int AS k, d.status, sum(d.orders) AS orders, sum(d.total_cents) AS cents
+    `SELECT p.k::int - 1 AS point, 1 AS sign, d.status, d.orders, d.total_cents AS cents
        FROM unnest($dlo::date[], $dhi::date[]) WITH ORDINALITY AS p(lo, hi, k)
-       JOIN order_stats_daily d ON d.day >= p.lo AND d.day < p.hi
-      GROUP BY p.k, d.status`,
+       JOIN order_stats_daily d ON d.day >= p.lo AND d.day < p.hi`,
   ];
-  if (hourly.length) {
-    Object.assign(bind, { hlo: hourly.map((s) => iso(s.lo)), hhi: hourly.map((s) => iso(s.hi)), hk: hourly.map((s) => s.i) });
-    parts.push(`SELECT 'h', c.k, h.status, sum(h.orders), sum(h.total_cents)
-       FROM unnest($hlo::timestamptz[], $hhi::timestamptz[], $hk::int[]) AS c(lo, hi, k)
-       JOIN order_stats_hourly h ON h.hour >= c.lo AND h.hour < c.hi
-      GROUP BY c.k, h.status`);
-  }
-  if (partial.length) {
-    Object.assign(bind, { olo: partial.map((s) => iso(s.lo)), ohi: partial.map((s) => iso(s.hi)), ok: partial.map((s) => s.i) });
-    parts.push(`SELECT 'o', c.k, o.status, count(*), sum(o.total_cents)
-       FROM unnest($olo::timestamptz[], $ohi::timestamptz[], $ok::int[]) AS c(lo, hi, k)
-       JOIN orders o ON o.created_at >= c.lo AND o.created_at < c.hi
-      GROUP BY c.k, o.status`);
-  }
-  const rows = await db.query<{ part: 'd' | 'h' | 'o'; k: number; status: OrderStatus; orders: string; cents: string | null }>(
-    parts.join('\n UNION ALL\n'),
-    { bind, type: QueryTypes.SELECT },
-  );
-
-  // corrections per bound, then each period: its days + corr(end) − corr(start)
-  const signOf = new Map<string, number>([...hourly.map((s) => [`h${s.i}`, s.sign] as const), ...partial.map((s) => [`o${s.i}`, s.sign] as const)]);
-  const periods: StatusCounts[] = bounds.slice(1).map(() => new Map());
-  const add = (period: number, status: OrderStatus, orders: number, cents: number) => {
-    const counts = periods[period];
-    if (!counts) return;
-    const c = counts.get(status) ?? { orders: 0, cents: 0 };
-    counts.set(status, { orders: c.orders + orders, cents: c.cents + cents });
+  const corrections = (name: string, list: typeof hourly, rows: string) => {
+    Object.assign(bind, { [`${name}lo`]: list.map((s) => iso(s.lo)), [`${name}hi`]: list.map((s) => iso(s.hi)), [`${name}k`]: list.map((s) => s.i), [`${name}s`]: list.map((s) => s.sign) });
+    // summed per bound first, so each range is read once and only the sums are counted twice
+    parts.push(`SELECT t.point, t.sign, b.status, b.orders, b.cents
+       FROM (SELECT c.k, c.sign, x.status, sum(x.orders) AS orders, sum(x.cents) AS cents
+               FROM unnest($${name}lo::timestamptz[], $${name}hi::timestamptz[], $${name}k::int[], $${name}s::int[]) AS c(lo, hi, k, sign)
+               CROSS JOIN LATERAL (${rows}) x
+              GROUP BY c.k, c.sign, x.status) b
+       CROSS JOIN LATERAL (VALUES (b.k - 1, b.sign), (b.k, -b.sign)) AS t(point, sign)`);
   };
+  if (hourly.length) corrections('h', hourly, 'SELECT status, orders, total_cents AS cents FROM order_stats_hourly WHERE hour >= c.lo AND hour < c.hi');
+  if (partial.length) corrections('o', partial, 'SELECT status, 1 AS orders, total_cents AS cents FROM orders WHERE created_at >= c.lo AND created_at < c.hi');
+  const perStatus = ORDER_STATUSES.map((st) => `sum(sign * orders) FILTER (WHERE status = '${st}') AS "${st}", sum(sign * cents) FILTER (WHERE status = '${st}') AS "${st}_cents"`);
+  const sql = `SELECT point, ${perStatus.join(', ')}
+                 FROM (${parts.join('\n UNION ALL\n')}) parts
+                WHERE point >= 0 AND point < $n
+                GROUP BY point`;
+  // the planner cannot estimate range joins on arrays: it overrates them enough to start parallel
+  // workers and JIT-compile for a query of a few milliseconds (settings local to this transaction)
+  const rows = await db.transaction(async (transaction) => {
+    await db.query("SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)", { transaction });
+    return db.query<Record<string, string | number | null>>(sql, { bind, type: QueryTypes.SELECT, transaction });
+  });
+
+  const periods: StatusCounts[] = bounds.slice(1).map(() => new Map());
   for (const r of rows) {
-    const orders = toInt(r.orders);
-    const cents = toInt(r.cents ?? 0);
-    if (r.part === 'd') {
-      add(r.k - 1, r.status, orders, cents);
-      continue;
+    const counts = periods[Number(r.point)]!;
+    for (const st of ORDER_STATUSES) {
+      if (r[st] !== null) counts.set(st, { orders: toInt(r[st]!), cents: toInt(r[`${st}_cents`] ?? 0) });
     }
-    const sign = signOf.get(`${r.part}${r.k}`)!;
-    // bound k ends period k−1 and starts period k
-    add(r.k - 1, r.status, sign * orders, sign * cents);
-    add(r.k, r.status, -sign * orders, -sign * cents);
   }
   return periods;
 }

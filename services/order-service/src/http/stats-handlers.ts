@@ -1,5 +1,5 @@
 // The trend and best-product operations (admin): validated query in, the use case's JSON out.
-// Not cached: both read a few hundred roll-up rows.
+// Not cached, unlike /admin/orders/stats: they read only roll-ups, and a cache would need invalidating on every order.
 import type { Context } from 'openapi-backend';
 import type { Interval } from '../domain/local-calendar.js';
 import type { StatsSeries } from '../orders/stats-series.js';
