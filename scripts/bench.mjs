@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
 import { startProductStandIn, startCartStandIn, issueToken } from '../services/order-service/dist/test/support/stand-ins/index.js';
+import * as trendsMigration from '../services/order-service/dist/src/data/migrations/0007-trends-and-top-products.js';
 
 // the service and the sidecar run with the heap caps their containers get from the chart
 const chartValues = parse(readFileSync(new URL('../charts/order-service/values.yaml', import.meta.url), 'utf8'));
@@ -105,11 +106,20 @@ try {
              1000 + g % 9000, 100, 1000, 0, 2100 + g % 9000, '1 Main St', 'Springfield', '62701', 'US', now() - (g % 365) * interval '1 day' - (g % 86400) * interval '1 second', now()
         FROM generate_series(${from}, ${to}) g;
       INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents)
-      SELECT id, 1, 'SKU-1', 'Bench product', 1, subtotal_cents, subtotal_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
+      SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
       TRUNCATE order_stats_daily;
-      INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;
-      ANALYZE;`);
+      INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;`);
+  // the hourly and product roll-ups as migration 0007 builds them from existing orders
+  const rebuildRollups = async () => {
+    const context = { query: (sql) => db.query(sql) };
+    const t = Date.now();
+    await trendsMigration.down({ context });
+    await trendsMigration.up({ context });
+    await db.query('ANALYZE');
+    return ((Date.now() - t) / 1000).toFixed(1);
+  };
   await seed(1, 10_000);
+  await rebuildRollups();
   const { rows: [one] } = await db.query("SELECT id FROM orders WHERE user_id = 7 LIMIT 1");
   const user7 = issueToken(SECRET, { id: 7, email: 'u7@example.com', role: 'user' }, 60);
   const adminToken = issueToken(SECRET, { id: 1, email: 'admin@example.com', role: 'admin' }, 60);
@@ -152,12 +162,14 @@ try {
     ...(await tracingRows()),
   );
   let seedSeconds = '';
+  let rollupSeconds = '';
   const plans = [];
   const exportRows = [];
   if (ONLY !== 'tracing') {
     const t0 = Date.now();
     await seed(10_001, 1_000_000);
     seedSeconds = ((Date.now() - t0) / 1000).toFixed(1);
+    rollupSeconds = await rebuildRollups();
     await fetch(`${c}/orders`, { method: 'POST', headers: { ...auth(user7), 'content-type': 'application/json' }, body }); // invalidates the cached stats
     await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
     rows.push([await load('GET /admin/orders/stats 1M (no cache, roll-up)', { url: `${u}/admin/orders/stats`, headers: auth(adminToken) }), hello]);
@@ -221,6 +233,22 @@ try {
       }
       exportRows.push(`${name}: ${lines - 1} orders, ${(bytes / 1048576).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(2)} s; service RSS at most ${peak.toFixed(0)} MB`);
     }
+
+    // trends: a year of days (UTC; a half-hour zone, whose every bound needs hours and minutes from the orders), a year of months; the year's best products
+    const dayText = (d) => new Date(Date.now() + d * dayMs).toISOString().slice(0, 10);
+    const lastYear = `from=${dayText(-364)}&to=${dayText(0)}`;
+    for (const [name, query] of [
+      ['a year of days, UTC', `${lastYear}&interval=day`],
+      ['a year of days, Asia/Kolkata', `${lastYear}&interval=day&tz=Asia/Kolkata`],
+      ['a year of months, America/New_York', `${lastYear}&interval=month&tz=America/New_York`],
+    ]) {
+      const url = `${u}/admin/orders/stats/series?${query}`;
+      rows.push([await load(`GET /admin/orders/stats/series 1M (${name}), 1 connection`, { url, headers: auth(adminToken) }, 1), hello]);
+      rows.push([await load(`GET /admin/orders/stats/series 1M (${name})`, { url, headers: auth(adminToken) }), hello]);
+    }
+    const products = `${u}/admin/orders/stats/products?${lastYear}&limit=10`;
+    rows.push([await load('GET /admin/orders/stats/products 1M (a year, 200 products, top 10), 1 connection', { url: products, headers: auth(adminToken) }, 1), hello]);
+    rows.push([await load('GET /admin/orders/stats/products 1M (a year, 200 products, top 10)', { url: products, headers: auth(adminToken) }), hello]);
   }
 
   const pad = (s, n) => String(s).padEnd(n);
@@ -231,7 +259,7 @@ try {
   }
   console.log(`\nspans exported to the sink: ${(exportedBytes / 1e6).toFixed(1)} MB of OTLP JSON; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, tracing on ${rssMb(traced.pid).toFixed(0)} MB`);
   if (ONLY !== 'tracing') {
-    console.log(`\nseeded 990 000 more orders in ${seedSeconds} s; RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
+    console.log(`\nseeded 990 000 more orders in ${seedSeconds} s (then migration 0007's backfill of the hourly and product roll-ups: ${rollupSeconds} s); RSS after the run: service ${rssMb(cached.pid).toFixed(0)} MB, sidecar ${rssMb(sidecar.pid).toFixed(0)} MB (outside a cluster: no Kubernetes client loaded; heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')})`);
     console.log(`\nsearch plans at 1 M orders (EXPLAIN ANALYZE of the service's SQL):\n  ${plans.join('\n  ')}`);
     console.log(`export (GET /admin/orders/export, text/csv, no cache service):\n  ${exportRows.join('\n  ')}`);
   }

@@ -17,11 +17,14 @@ import { publicPrefix } from './http/public-path.js';
 import { requestId } from './http/request-id.js';
 import { traceRequests } from './http/request-trace.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
+import { createStatsHandlers, type StatsUseCases } from './http/stats-handlers.js';
 import './http/request-context.js';
 
 export interface AppDeps {
   config: Config;
   orders: OrderUseCases;
+  /** the trend and best-product statistics */
+  stats?: StatsUseCases;
   log: Log;
   metrics?: ServiceMetrics;
   /** the /health/* operations; by default they read the sidecar at SIDECAR_URL */
@@ -49,6 +52,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const api = await createApi(document, {
     ...serviceHandlers({ document, metrics, service }),
     ...createOrderHandlers({ orders: deps.orders, metrics, service }),
+    ...createStatsHandlers({ stats: deps.stats }),
     ...(deps.health ?? defaultHealth(config, deps.state)).handlers,
   });
 

@@ -21,6 +21,8 @@ import { adaptOrderService } from './http/order-use-cases.js';
 import { createOrderSearch } from './data/order-search.js';
 import { createExportOrders } from './orders/export-orders.js';
 import { createSearchOrders } from './orders/search-orders.js';
+import { createStatsSeries } from './orders/stats-series.js';
+import { createTopProducts } from './orders/top-products.js';
 import { createCartClient, createProductClient, createUserClient } from './peers/index.js';
 import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
@@ -190,6 +192,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     const { app } = await createApp({
       config,
       orders: redis ? withOrderCache(useCases, redis, { metrics, prefix: config.cachePrefix }) : useCases,
+      stats: { series: createStatsSeries(database), topProducts: createTopProducts(database) },
       log,
       metrics,
       state,

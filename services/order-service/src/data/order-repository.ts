@@ -6,6 +6,8 @@ import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
 import type { Address, OrderRecord, OrderStats, OrderSummaryRecord, StatusChangeRecord } from '../orders/records.js';
 import { toInt, type Database } from './database.js';
+import { PRODUCTS_ON_INSERT, countInProductStats } from './product-stats.js';
+import { HOURLY_ON_INSERT, countInHourlyStats } from './series-stats.js';
 import type { OrderItemRow, OrderRow, OrderStatusHistoryRow } from './rows.js';
 
 export interface NewOrder {
@@ -125,8 +127,8 @@ export function createOrderRepository(db: Database) {
   }
 
   /**
-   * Inserts the order, its items (in the given order), its first history row and its count in the
-   * daily roll-up, in one statement that also gives back the order as inserted (what a read in the
+   * Inserts the order, its items (in the given order), its first history row and its counts in the
+   * daily, hourly and product roll-ups, in one statement that also gives back the order as inserted (what a read in the
    * same transaction would return); the caller owns the transaction.
    */
   /** The order as inserted, or null when its order number is taken (nothing written; the transaction goes on). */
@@ -165,7 +167,11 @@ export function createOrderRepository(db: Database) {
          SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', 1, o.total_cents FROM o
          ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
                                                  total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents
-       )
+         RETURNING day
+       ),
+       -- each roll-up reads the one before, so every checkout locks their rows in the same order
+       hourly AS (${HOURLY_ON_INSERT}),
+       products AS (${PRODUCTS_ON_INSERT})
        SELECT o.*,
               coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i), '[]') AS items,
               coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h), '[]') AS history
@@ -262,6 +268,9 @@ export function createOrderRepository(db: Database) {
     const row = rows[0];
     if (!row) return null;
     await countInDailyStats(row.created_at, row.previous, args.to, toInt(row.total_cents), transaction);
+    const change = { orderId: args.id, createdAt: row.created_at, from: row.previous, to: args.to, totalCents: toInt(row.total_cents) };
+    await countInHourlyStats(db, change, transaction);
+    await countInProductStats(db, change, transaction);
     return row.previous;
   }
 

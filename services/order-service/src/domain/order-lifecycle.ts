@@ -9,6 +9,10 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Statuses whose orders count as revenue (and towards the average order value). */
 export const REVENUE_STATUSES: readonly OrderStatus[] = ['confirmed', 'processing', 'shipped', 'delivered'];
 
+/** A product's sales count every order that was not cancelled or refunded (pending ones too: placed demand). */
+export const UNSOLD_STATUSES: readonly OrderStatus[] = ['cancelled', 'refunded'];
+export const countsAsSold = (status: OrderStatus): boolean => !UNSOLD_STATUSES.includes(status);
+
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['confirmed', 'cancelled'],
   confirmed: ['processing', 'cancelled'],

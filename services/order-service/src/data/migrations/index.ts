@@ -8,6 +8,7 @@ import * as dailyStats from './0003-daily-stats.js';
 import * as pendingByProduct from './0004-pending-by-product.js';
 import * as fencing from './0005-fencing.js';
 import * as createdCovering from './0006-created-covering.js';
+import * as trendsAndTopProducts from './0007-trends-and-top-products.js';
 import * as searchIndexes from './0008-search-indexes.js';
 import * as outboxTraceparent from './0009-outbox-traceparent.js';
 
@@ -25,6 +26,7 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0004-pending-by-product', ...pendingByProduct },
   { name: '0005-fencing', ...fencing },
   { name: '0006-created-covering', ...createdCovering },
+  { name: '0007-trends-and-top-products', ...trendsAndTopProducts },
   { name: '0008-search-indexes', ...searchIndexes },
   { name: '0009-outbox-traceparent', ...outboxTraceparent },
 ];
