@@ -1,6 +1,7 @@
 // Reads and writes of the order tables. Every function takes the transaction it runs in (if any):
 // with PGlite in development there is one backend session, so nothing may query beside it.
 
+import { addOrderFilter, type OrderFilter } from './order-filters.js';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
@@ -42,11 +43,7 @@ export interface Actorish {
   role: string;
 }
 
-export interface ListFilter {
-  userId?: number;
-  status?: OrderStatus;
-  from?: Date;
-  to?: Date;
+export interface ListFilter extends OrderFilter {
   limit: number;
   offset: number;
 }
@@ -311,22 +308,7 @@ export function createOrderRepository(db: Database) {
   async function list(filter: ListFilter, transaction?: Transaction): Promise<{ items: OrderSummaryRecord[]; total: number }> {
     const conds: string[] = [];
     const bind: Record<string, unknown> = { limit: filter.limit, offset: filter.offset };
-    if (filter.userId !== undefined) {
-      conds.push('o.user_id = $user');
-      bind.user = filter.userId;
-    }
-    if (filter.status !== undefined) {
-      conds.push('o.status = $status');
-      bind.status = filter.status;
-    }
-    if (filter.from !== undefined) {
-      conds.push('o.created_at >= $from');
-      bind.from = filter.from;
-    }
-    if (filter.to !== undefined) {
-      conds.push('o.created_at < $to');
-      bind.to = filter.to;
-    }
+    addOrderFilter(filter, conds, bind);
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     const rows = await db.query<Record<string, unknown>>(
       `SELECT o.id, o.order_number, o.user_id, o.customer_email, o.status, o.payment_status, o.total_cents, o.currency,

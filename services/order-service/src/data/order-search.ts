@@ -1,6 +1,7 @@
 // The SQL of the admin search and the export: keyset pages over (sort key, id), one statement each,
 // so nothing holds a transaction or a server session between pages (PgBouncer transaction mode).
 
+import { addOrderFilter } from './order-filters.js';
 import { QueryTypes } from 'sequelize';
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
 import type { OrderSummaryRecord } from '../orders/records.js';
@@ -54,22 +55,7 @@ export function createOrderSearch(db: Database, options: { rareProductItems?: nu
         conds.push('EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = $product)');
       }
     }
-    if (c.status !== undefined) {
-      conds.push('o.status = $status');
-      bind.status = c.status;
-    }
-    if (c.userId !== undefined) {
-      conds.push('o.user_id = $user');
-      bind.user = c.userId;
-    }
-    if (c.from !== undefined) {
-      conds.push('o.created_at >= $from');
-      bind.from = c.from;
-    }
-    if (c.to !== undefined) {
-      conds.push('o.created_at < $to');
-      bind.to = c.to;
-    }
+    addOrderFilter(c, conds, bind);
     const column = c.sort === 'total_amount' ? 'o.total_cents' : 'o.created_at';
     const dir = c.direction === 'asc' ? 'ASC' : 'DESC';
     if (c.after) {
