@@ -1,7 +1,9 @@
-// The WHERE conditions the admin list, the search and the export share: one spelling of each
-// filter, bound by name (never interpolated).
+// What the admin list, the search and the export share: one spelling of each filter's WHERE
+// condition, bound by name (never interpolated), and one reading of a summary row.
 
-import type { OrderStatus } from '../domain/order-lifecycle.js';
+import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
+import type { OrderSummaryRecord } from '../orders/records.js';
+import { toInt } from './database.js';
 
 export interface OrderFilter {
   userId?: number;
@@ -30,4 +32,20 @@ export function addOrderFilter(filter: OrderFilter, conds: string[], bind: Recor
     conds.push('o.created_at < $to');
     bind.to = filter.to;
   }
+}
+
+/** A row of the list's and the search's SELECT (orders o plus item_count) as a summary record. */
+export function summaryOf(r: Record<string, unknown>): OrderSummaryRecord {
+  return {
+    id: toInt(r.id),
+    orderNumber: String(r.order_number),
+    userId: toInt(r.user_id),
+    customerEmail: String(r.customer_email),
+    status: r.status as OrderStatus,
+    paymentStatus: r.payment_status as PaymentStatus,
+    totalMinor: toInt(r.total_cents),
+    currency: String(r.currency).trim(),
+    itemCount: toInt(r.item_count),
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
+  };
 }

@@ -1,7 +1,7 @@
 // Reads and writes of the order tables. Every function takes the transaction it runs in (if any):
 // with PGlite in development there is one backend session, so nothing may query beside it.
 
-import { addOrderFilter, type OrderFilter } from './order-filters.js';
+import { addOrderFilter, summaryOf, type OrderFilter } from './order-filters.js';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
@@ -327,18 +327,7 @@ export function createOrderRepository(db: Database) {
     });
     return {
       total: toInt(count?.total ?? 0),
-      items: rows.map((r) => ({
-        id: toInt(r.id),
-        orderNumber: String(r.order_number),
-        userId: toInt(r.user_id),
-        customerEmail: String(r.customer_email),
-        status: r.status as OrderStatus,
-        paymentStatus: r.payment_status as PaymentStatus,
-        totalMinor: toInt(r.total_cents),
-        currency: String(r.currency).trim(),
-        itemCount: toInt(r.item_count),
-        createdAt: date(r.created_at)!,
-      })),
+      items: rows.map(summaryOf),
     };
   }
 

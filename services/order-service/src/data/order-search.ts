@@ -1,10 +1,9 @@
 // The SQL of the admin search and the export: keyset pages over (sort key, id), one statement each,
 // so nothing holds a transaction or a server session between pages (PgBouncer transaction mode).
 
-import { addOrderFilter } from './order-filters.js';
+import { addOrderFilter, summaryOf } from './order-filters.js';
 import { QueryTypes } from 'sequelize';
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
-import type { OrderSummaryRecord } from '../orders/records.js';
 import type { OrderExportRecord, OrderSearchPort, SearchCriteria, SearchPageRows } from '../orders/search-ports.js';
 import { toInt, type Database } from './database.js';
 
@@ -76,7 +75,7 @@ export function createOrderSearch(db: Database, options: { rareProductItems?: nu
     const page = rows.slice(0, c.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(toSummary),
+      items: page.map(summaryOf),
       next:
         rows.length > c.limit && last
           ? { key: c.sort === 'total_amount' ? String(last.total_cents) : String(last.created_key), id: toInt(last.id) }
@@ -142,19 +141,4 @@ export function createOrderSearch(db: Database, options: { rareProductItems?: nu
   }
 
   return { search, exportBatch };
-}
-
-function toSummary(r: Record<string, unknown>): OrderSummaryRecord {
-  return {
-    id: toInt(r.id),
-    orderNumber: String(r.order_number),
-    userId: toInt(r.user_id),
-    customerEmail: String(r.customer_email),
-    status: r.status as OrderStatus,
-    paymentStatus: r.payment_status as PaymentStatus,
-    totalMinor: toInt(r.total_cents),
-    currency: String(r.currency),
-    itemCount: toInt(r.item_count),
-    createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
-  };
 }
