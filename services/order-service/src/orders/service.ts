@@ -6,6 +6,7 @@ import type { Transaction } from 'sequelize';
 import type { Database } from '../data/database.js';
 import { createIdempotencyStore, KeyTakenOver, type KeyClaim } from '../data/idempotency-store.js';
 import { createOrderRepository } from '../data/order-repository.js';
+import { createKeyedBatcher, type BatchMember } from './keyed-batcher.js';
 import { createOutbox } from '../data/outbox.js';
 import { repairOrphanedStock } from './stock-repair.js';
 import { DEFAULT_LOCK_DEADLINES, withProductLocks, type LockDeadlines } from '../data/stock-locks.js';
@@ -185,9 +186,10 @@ export function createOrderService(deps: OrderServiceDeps) {
 
     if (!deps.stockManagement) {
       const order = build(await fetchProducts(lines, ctx));
-      return new Promise<OrderRecord>((resolve, reject) => joinCommit({ actor, order, ctx, fromCart, resolve, reject }));
+      return committer.join('', { actor, order, ctx, fromCart });
     }
-    return new Promise<OrderRecord>((resolve, reject) => joinBatch({ actor, lines, build, ctx, fromCart, resolve, reject }));
+    const productSet = lines.map((l) => l.productId).sort((a, b) => a - b).join(',');
+    return stockBatches.join(productSet, { actor, lines, build, ctx, fromCart });
   }
 
   // ---- checkouts without stock: group commit ---------------------------------------------------
@@ -201,49 +203,34 @@ export function createOrderService(deps: OrderServiceDeps) {
     order: NewOrder;
     ctx: CheckoutContext;
     fromCart: boolean;
-    resolve: (order: OrderRecord) => void;
-    reject: (err: unknown) => void;
   }
-  const waiting: Ready[] = [];
-  let committers = 0;
-
-  function joinCommit(ready: Ready): void {
-    waiting.push(ready);
-    if (committers < COMMITTERS) void commitWaiting();
-  }
-
-  async function commitWaiting(): Promise<void> {
-    committers += 1;
-    try {
-      while (waiting.length > 0) {
-        const group = waiting.splice(0, MAX_BATCH);
-        try {
-          const { live, created } = await db.transaction(async (t) => {
-            const admitted = await admit(group, t);
-            return { live: admitted, created: await insertOrders(admitted, t) };
-          });
-          live.forEach((r, i) => r.resolve(created[i]!));
-          logCreated(created);
-        } catch (err) {
-          group.forEach((r) => r.reject(err));
-        }
-      }
-    } finally {
-      committers -= 1;
-    }
-  }
+  const committer = createKeyedBatcher<Ready, OrderRecord>({
+    maxBatch: MAX_BATCH,
+    runnersPerKey: COMMITTERS,
+    async run(_key, take) {
+      const group = take();
+      if (group.length === 0) return;
+      const { live, created } = await db.transaction(async (t) => {
+        const admitted = await admit(group, t);
+        return { live: admitted, created: await insertOrders(admitted.map((m) => m.input), t) };
+      });
+      live.forEach((m, i) => m.resolve(created[i]!));
+      logCreated(created);
+    },
+  });
 
   /**
    * Locks the keys of the members that have one and turns away those whose key a retry has taken
    * over since (KeyTakenOver); the rest may commit in transaction t, which now holds their keys.
    */
-  async function admit<M extends { ctx: CheckoutContext; reject: (err: unknown) => void }>(members: M[], t: Transaction): Promise<M[]> {
-    const claims = members.flatMap((m) => (m.ctx.claim ? [m.ctx.claim] : []));
+  async function admit<M extends BatchMember<{ ctx: CheckoutContext }, OrderRecord>>(members: M[], t: Transaction): Promise<M[]> {
+    const claims = members.flatMap((m) => (m.input.ctx.claim ? [m.input.ctx.claim] : []));
     const fenced = await idempotency.hold(claims, t);
     if (fenced.size === 0) return members;
     return members.filter((m) => {
-      if (!m.ctx.claim || !fenced.has(m.ctx.claim)) return true;
-      m.reject(new KeyTakenOver(m.ctx.claim));
+      const claim = m.input.ctx.claim;
+      if (!claim || !fenced.has(claim)) return true;
+      m.reject(new KeyTakenOver(claim));
       return false;
     });
   }
@@ -265,41 +252,22 @@ export function createOrderService(deps: OrderServiceDeps) {
     build: (products: Map<number, CatalogProduct>) => NewOrder;
     ctx: CheckoutContext;
     fromCart: boolean;
-    resolve: (order: OrderRecord) => void;
-    reject: (err: unknown) => void;
   }
+  type CheckoutMember = BatchMember<Checkout, OrderRecord>;
 
-  /** The batch still open to newcomers, per product set (closed when it gets its locks or is full). */
-  const gathering = new Map<string, Checkout[]>();
+  // keyed by product set; a batch stays open to newcomers until it has its locks (or is full)
+  const stockBatches = createKeyedBatcher<Checkout, OrderRecord>({ maxBatch: MAX_BATCH, run: runBatch });
 
-  function joinBatch(checkout: Checkout): void {
-    const key = checkout.lines.map((l) => l.productId).sort((a, b) => a - b).join(',');
-    let batch = gathering.get(key);
-    if (!batch) {
-      const fresh: Checkout[] = [];
-      batch = fresh;
-      gathering.set(key, fresh);
-      // a failure of the batch as a whole (the product service, PostgreSQL) is every member's; a
-      // batch that failed before it got its locks is still open and must not take newcomers
-      runBatch(key, fresh).catch((err: unknown) => {
-        if (gathering.get(key) === fresh) gathering.delete(key);
-        fresh.forEach((c) => c.reject(err));
-      });
-    }
-    batch.push(checkout);
-    if (batch.length >= MAX_BATCH) gathering.delete(key);
-  }
-
-  async function runBatch(key: string, batch: Checkout[]): Promise<void> {
+  async function runBatch(key: string, take: () => CheckoutMember[]): Promise<void> {
     const productIds = key.split(',').map(Number);
     const done = await withProductLocks(
       db,
       productIds,
       async (locked) => {
-        if (gathering.get(key) === batch) gathering.delete(key); // newcomers form the next batch
+        const batch = take(); // newcomers form the next batch
         // the product service's calls on behalf of several shoppers carry none of their tokens (it
         // needs none): the first one's request id, for tracing
-        const ctx: PeerContext = batch.length === 1 ? batch[0]!.ctx : { requestId: batch[0]!.ctx.requestId };
+        const ctx: PeerContext = batch.length === 1 ? batch[0]!.input.ctx : { requestId: batch[0]!.input.ctx.requestId };
         // first give back what a checkout that died halfway left taken, before the stock moves on
         await repairOrphanedStock(productIds, { reservations, catalog: deps.catalog, log: deps.log }, ctx, locked.transaction);
         const live = await admit(batch, locked.transaction);
@@ -311,7 +279,7 @@ export function createOrderService(deps: OrderServiceDeps) {
           .filter((id) => products.get(id)!.stock !== null)
           .map((id) => {
             const before = products.get(id)!.stock!;
-            const after = before - taken.reduce((n, t) => n + (t.lines.find((l) => l.productId === id)?.quantity ?? 0), 0);
+            const after = before - taken.reduce((n, t) => n + (t.member.input.lines.find((l) => l.productId === id)?.quantity ?? 0), 0);
             return { productId: id, quantity: before - after, stockBefore: before, stockAfter: after };
           })
           .filter((c) => c.quantity > 0);
@@ -325,7 +293,7 @@ export function createOrderService(deps: OrderServiceDeps) {
             applied.push(c);
           }
           deps.faults?.afterStockUpdate?.();
-          const created = await insertOrders(taken, locked.transaction);
+          const created = await insertOrders(taken.map((t) => ({ ...t.member.input, order: t.order })), locked.transaction);
           await reservations.markApplied(reservationId, created[0]!.id, locked.transaction);
           return { taken, created };
         } catch (err) {
@@ -348,7 +316,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     );
     // resolved only now: the orders are committed with the lock transaction
     if (!done) return;
-    done.taken.forEach((t, i) => t.resolve(done.created[i]!));
+    done.taken.forEach((t, i) => t.member.resolve(done.created[i]!));
     logCreated(done.created);
   }
 
@@ -366,10 +334,11 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   /** The checkouts that can be had, each judged in arrival order against what the ones before it left. */
-  function takeInTurn(live: Checkout[], products: Map<number, CatalogProduct | null>): Array<Checkout & { order: NewOrder }> {
+  function takeInTurn(live: CheckoutMember[], products: Map<number, CatalogProduct | null>): Array<{ member: CheckoutMember; order: NewOrder }> {
     const left = new Map([...products].map(([id, p]) => [id, p?.stock ?? null]));
-    const taken: Array<Checkout & { order: NewOrder }> = [];
-    for (const checkout of live) {
+    const taken: Array<{ member: CheckoutMember; order: NewOrder }> = [];
+    for (const member of live) {
+      const checkout = member.input;
       try {
         checkAvailable(checkout.lines, products, left);
         const order = checkout.build(products as Map<number, CatalogProduct>);
@@ -377,9 +346,9 @@ export function createOrderService(deps: OrderServiceDeps) {
           const stock = left.get(l.productId);
           if (stock !== null && stock !== undefined) left.set(l.productId, stock - l.quantity);
         }
-        taken.push({ ...checkout, order });
+        taken.push({ member, order });
       } catch (err) {
-        checkout.reject(err); // this one alone: out of stock, unavailable, mixed currencies
+        member.reject(err); // this one alone: out of stock, unavailable, mixed currencies
       }
     }
     return taken;

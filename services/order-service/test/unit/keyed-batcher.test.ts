@@ -111,41 +111,32 @@ describe('keyed batcher', () => {
     expect(await Promise.all([a, b])).toEqual([{ err: 'out of stock' }, { ok: 2 }]);
   });
 
-  test('the next run of a key starts only after the previous one ended', async () => {
+  /** The most runs of one key seen at once while `members` join it. */
+  async function mostAtOnce(members: number, runnersPerKey?: number): Promise<number> {
     let active = 0;
     let most = 0;
     const batcher = createKeyedBatcher<number, number>({
       maxBatch: 2,
+      runnersPerKey,
       async run(_key, take) {
+        const batch = take();
         active += 1;
         most = Math.max(most, active);
-        const batch = take();
         await new Promise((r) => setTimeout(r, 5));
         batch.forEach((m) => m.resolve(m.input));
         active -= 1;
       },
     });
-    await Promise.all(Array.from({ length: 7 }, (_, i) => batcher.join('k', i)));
-    expect(most).toBe(1);
+    await Promise.all(Array.from({ length: members }, (_, i) => batcher.join('k', i)));
+    return most;
+  }
+
+  test('the next run of a key starts only after the previous one ended', async () => {
+    expect(await mostAtOnce(7)).toBe(1);
   });
 
   test('with several runners per key at most that many run at once', async () => {
-    let active = 0;
-    let most = 0;
-    const batcher = createKeyedBatcher<number, number>({
-      maxBatch: 2,
-      runnersPerKey: 3,
-      async run(_key, take) {
-        const batch = take();
-        active += 1;
-        most = Math.max(most, active);
-        await new Promise((r) => setTimeout(r, 5));
-        batch.forEach((m) => m.resolve(m.input));
-        active -= 1;
-      },
-    });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.join('k', i)));
-    expect(most).toBe(3);
+    expect(await mostAtOnce(20, 3)).toBe(3);
   });
 
   test('no member is lost or run twice, and batches never exceed their size', async () => {
