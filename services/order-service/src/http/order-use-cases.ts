@@ -1,4 +1,4 @@
-// Binds the order use cases (src/orders/service.ts) to what the HTTP handlers need: the same calls,
+// Binds the order use cases (composed in src/orders/service.ts) to what the HTTP handlers need: the same calls,
 // with records turned into the document's JSON shapes by views.ts.
 import type { ExportOrders } from '../orders/export-orders.js';
 import type { SearchOrders } from '../orders/search-orders.js';

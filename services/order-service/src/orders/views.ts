@@ -109,3 +109,18 @@ export function serialisedOf(value: object): string | undefined {
   const text = (value as { [SERIALISED]?: unknown })[SERIALISED];
   return typeof text === 'string' ? text : undefined;
 }
+
+/** What other services get in an event: the order's identity, state and money, no addresses. */
+export function toEventPayload(o: OrderRecord) {
+  return {
+    order_id: o.id,
+    order_number: o.orderNumber,
+    user_id: o.userId,
+    status: o.status,
+    payment_status: o.paymentStatus,
+    currency: o.currency,
+    total_amount: toOrderJson(o).total_amount,
+    items: o.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })),
+    version: o.version,
+  };
+}
