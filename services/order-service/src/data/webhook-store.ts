@@ -130,6 +130,14 @@ export function createWebhookStore(db: Database) {
       );
       return deliveryOf(row!);
     },
+    /** A pending delivery made due now; null when it is no longer pending. */
+    async sendNow(id: number): Promise<WebhookDelivery | null> {
+      const [row] = await select(
+        `UPDATE webhook_deliveries SET next_attempt_at = now(), updated_at = now() WHERE id = $id AND state = 'pending' RETURNING *`,
+        { id },
+      );
+      return row ? deliveryOf(row) : null;
+    },
     /**
      * Claims due deliveries for leaseSeconds. A delivery waits while an earlier one of the same order
      * to the same endpoint is still pending, so each endpoint sees an order's events in order.

@@ -37,9 +37,11 @@ export function retryDelaySeconds(attempts: number, baseMs: number, maxSeconds: 
 }
 
 /** A lookup that refuses forbidden addresses (net.connect calls it for names; literals are checked before). */
-function guardedLookup(policy: TargetPolicy): LookupFunction {
+type Resolve = (hostname: string, options: { all: true; family?: number }, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+function guardedLookup(policy: TargetPolicy, resolve: Resolve): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...(options as { family?: number }), all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const bad = policy.allowPrivateTargets ? undefined : addresses.find((a) => isForbiddenAddress(a.address));
       if (bad) return callback(new ForbiddenTarget(bad.address) as NodeJS.ErrnoException, '', 0);
@@ -51,7 +53,12 @@ function guardedLookup(policy: TargetPolicy): LookupFunction {
 }
 
 /** One POST of a signed body; resolves with what happened (never throws). */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, options: { policy: TargetPolicy; timeoutMs: number }): Promise<AttemptResult> {
+export function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { policy: TargetPolicy; timeoutMs: number; resolve?: Resolve },
+): Promise<AttemptResult> {
   const problem = urlProblem(url, options.policy);
   if (problem) return Promise.resolve({ status: null, latencyMs: null, error: 'forbidden_target' });
   const target = new URL(url);
@@ -69,7 +76,7 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
     const req = client.request(target, {
       method: 'POST',
       agent: false,
-      lookup: guardedLookup(options.policy),
+      lookup: guardedLookup(options.policy, options.resolve ?? (dnsLookup as unknown as Resolve)),
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'order-service-webhooks', ...headers },
     });
     // the whole exchange, connect to last byte, within timeoutMs
