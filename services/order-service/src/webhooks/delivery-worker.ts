@@ -137,7 +137,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const final = attempts >= deps.maxAttempts || result.error === 'event_purged';
     const delaySeconds = final ? null : retryDelaySeconds(attempts, deps.retryBaseMs, deps.retryMaxSeconds);
     await deps.store.markAttemptFailed(d.id, { attempts, status: result.status, latencyMs: result.latencyMs, error: result.error, delaySeconds });
-    deps.log?.warn({ ...fields, error: result.error, final }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    deps.log?.warn({ ...fields, error_class: result.error, final }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
   }
 
   /** One pass: claims due deliveries and sends them (concurrently: each is another order or endpoint). */
