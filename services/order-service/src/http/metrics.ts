@@ -94,7 +94,7 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
     }),
     retentionPurged: new Counter({
       name: 'orders_retention_rows_purged_total',
-      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys)',
+      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys, webhook_deliveries)',
       labelNames: ['table'] as const,
       registers: [registry],
     }),
