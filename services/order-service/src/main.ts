@@ -190,7 +190,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     // signed webhook deliveries of the outbox's events (their rows are written with the event)
     const webhookStore = createWebhookStore(database);
     const webhookPolicy = { allowPrivateTargets: config.webhooks.allowPrivateTargets, allowHttp: config.webhooks.allowHttp };
-    const deliveryWorker = createDeliveryWorker({ store: webhookStore, policy: webhookPolicy, ...config.webhooks, log });
+    const deliveryWorker = createDeliveryWorker({ store: webhookStore, policy: webhookPolicy, ...config.webhooks, attempts: metrics.webhookDeliveries, log });
     deliveryWorker.start();
     shutdownsAsync.push(() => deliveryWorker.stop());
     const webhooks = createManageWebhooks({

@@ -17,6 +17,7 @@ export interface ServiceMetrics {
   outboxPending: Gauge<string>;
   outboxOldestPendingAge: Gauge<string>;
   outboxDeliveries: Counter<'step' | 'result'>;
+  webhookDeliveries: Counter<'result'>;
   /** rows deleted by the retention purge, by table */
   retentionPurged: Counter<'table'>;
   /** the account check before a checkout: result = active|refused|unauthenticated|unavailable, source = user_service|cache */
@@ -90,6 +91,12 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       name: 'orders_outbox_deliveries_total',
       help: 'Outbox delivery attempts, by step (publish, clear_cart) and result (ok, error)',
       labelNames: ['step', 'result'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'orders_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by result (delivered, retry: failed and tried again, failed: the last attempt failed)',
+      labelNames: ['result'] as const,
       registers: [registry],
     }),
     retentionPurged: new Counter({

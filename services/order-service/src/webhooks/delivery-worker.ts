@@ -20,6 +20,8 @@ export interface DeliveryWorkerDeps {
   intervalMs: number;
   batchSize?: number;
   clock?: () => Date;
+  /** orders_webhook_deliveries_total{result} */
+  attempts?: { inc(labels: { result: 'delivered' | 'retry' | 'failed' }): void };
   log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
 
@@ -131,12 +133,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const fields = { delivery_id: d.id, endpoint_id: d.endpointId, event_id: d.eventId, order_id: d.orderId, attempts, status: result.status, latency_ms: result.latencyMs };
     if (result.error === null) {
       await deps.store.markDelivered(d.id, result.status!, result.latencyMs ?? 0, attempts);
+      deps.attempts?.inc({ result: 'delivered' });
       deps.log?.info(fields, 'webhook delivered');
       return;
     }
     const final = attempts >= deps.maxAttempts || result.error === 'event_purged';
     const delaySeconds = final ? null : retryDelaySeconds(attempts, deps.retryBaseMs, deps.retryMaxSeconds);
     await deps.store.markAttemptFailed(d.id, { attempts, status: result.status, latencyMs: result.latencyMs, error: result.error, delaySeconds });
+    deps.attempts?.inc({ result: final ? 'failed' : 'retry' });
     deps.log?.warn({ ...fields, error_class: result.error, final }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
   }
 

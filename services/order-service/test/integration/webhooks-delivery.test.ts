@@ -100,6 +100,9 @@ test('every event reaches a receiver that fails, times out and recovers: retried
   expect(sent.length).toBeGreaterThan(7);
   expect(sent.map((r) => r.answer)).toEqual(expect.arrayContaining(['fail', 'hang', 'ok']));
   expect(svc.logText()).toMatch(/"error_class":"timeout".*webhook delivery failed; will retry/);
+  const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+  expect(metrics).toMatch(/^orders_webhook_deliveries_total\{result="delivered"\} ([7-9]|\d\d+)$/m);
+  expect(metrics).toMatch(/^orders_webhook_deliveries_total\{result="retry"\} [1-9]/m);
   const verifier = new Webhook(secret);
   for (const r of sent) {
     const event = verifier.verify(r.body, r.headers) as { type: string; data: { order_id?: number; id?: number } };
