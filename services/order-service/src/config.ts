@@ -631,6 +631,15 @@ export function describeConfig(config: Config): Record<string, unknown> {
           sampler_ratio: config.tracing.samplerRatio,
         }
       : 'off (no OTEL_EXPORTER_OTLP_ENDPOINT): incoming trace context is still logged and propagated',
+    webhooks: {
+      allow_private_targets: config.webhooks.allowPrivateTargets,
+      allow_http: config.webhooks.allowHttp,
+      max_attempts: config.webhooks.maxAttempts,
+      timeout_ms: config.webhooks.timeoutMs,
+      retry_base_ms: config.webhooks.retryBaseMs,
+      retry_max_seconds: config.webhooks.retryMaxSeconds,
+      secret_overlap_hours: config.webhooks.secretOverlapHours,
+    },
   };
 }
 

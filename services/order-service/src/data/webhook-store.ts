@@ -149,6 +149,8 @@ export function createWebhookStore(db: Database) {
             WHERE id IN (SELECT d.id FROM webhook_deliveries d
                           WHERE d.state = 'pending' AND d.next_attempt_at <= now()
                             AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                            -- a disabled endpoint's deliveries wait (and never crowd out the others)
+                            AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
                             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                                              WHERE p.endpoint_id = d.endpoint_id AND p.order_id = d.order_id
                                                AND p.state = 'pending' AND p.id < d.id AND p.replay_of IS NULL)
