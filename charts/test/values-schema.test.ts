@@ -26,7 +26,8 @@ function serviceVariables(): Set<string> {
 }
 
 // set by the chart from other values (OTEL_* from tracing.*), or secrets, or not for a cluster
-const NOT_IN_CONFIG = ['ENVIRONMENT', 'LOG_LEVEL', 'SERVICE_PORT', 'SHUTDOWN_DELAY_SECONDS', 'MIGRATE_ON_START', 'SIDECAR_URL', 'DATABASE_CA_FILE', 'REDIS_CA_FILE', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'TEST_FAULT_POINT', 'DATABASE_SINGLE_SESSION'];
+// (WEBHOOKS_ALLOW_PRIVATE_TARGETS is refused in production)
+const NOT_IN_CONFIG = ['ENVIRONMENT', 'LOG_LEVEL', 'SERVICE_PORT', 'SHUTDOWN_DELAY_SECONDS', 'MIGRATE_ON_START', 'SIDECAR_URL', 'DATABASE_CA_FILE', 'REDIS_CA_FILE', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'TEST_FAULT_POINT', 'DATABASE_SINGLE_SESSION', 'WEBHOOKS_ALLOW_PRIVATE_TARGETS'];
 
 test('every key at every depth has a description', () => {
   const undocumented: string[] = [];

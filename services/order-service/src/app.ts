@@ -18,6 +18,8 @@ import { requestId } from './http/request-id.js';
 import { traceRequests } from './http/request-trace.js';
 import { serviceHandlers, swaggerAssets } from './http/service-handlers.js';
 import { createStatsHandlers, type StatsUseCases } from './http/stats-handlers.js';
+import { createWebhookHandlers } from './http/webhook-handlers.js';
+import type { ManageWebhooks } from './webhooks/manage-webhooks.js';
 import './http/request-context.js';
 
 export interface AppDeps {
@@ -25,6 +27,8 @@ export interface AppDeps {
   orders: OrderUseCases;
   /** the trend and best-product statistics */
   stats?: StatsUseCases;
+  /** the admin webhook operations */
+  webhooks?: ManageWebhooks;
   log: Log;
   metrics?: ServiceMetrics;
   /** the /health/* operations; by default they read the sidecar at SIDECAR_URL */
@@ -53,6 +57,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...serviceHandlers({ document, metrics, service }),
     ...createOrderHandlers({ orders: deps.orders, metrics, service }),
     ...createStatsHandlers({ stats: deps.stats }),
+    ...createWebhookHandlers({ webhooks: deps.webhooks }),
     ...(deps.health ?? defaultHealth(config, deps.state)).handlers,
   });
 

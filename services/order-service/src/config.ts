@@ -95,6 +95,26 @@ export interface Config {
   platform: 'kubernetes' | 'local';
   /** OTEL_*: spans exported over OTLP/HTTP when an endpoint is set; W3C trace context is honoured either way */
   tracing: TracingConfig;
+  /** WEBHOOKS_*: signed deliveries of order events to the endpoints an admin registered */
+  webhooks: WebhooksConfig;
+}
+
+export interface WebhooksConfig {
+  /** WEBHOOKS_ALLOW_PRIVATE_TARGETS: loopback, private, link-local targets allowed (never in production) */
+  allowPrivateTargets: boolean;
+  /** WEBHOOKS_ALLOW_HTTP: plain http:// endpoints (default: outside production only) */
+  allowHttp: boolean;
+  /** WEBHOOKS_MAX_ATTEMPTS: attempts before a delivery is final `failed` */
+  maxAttempts: number;
+  /** WEBHOOKS_TIMEOUT_MS: how long an endpoint may take to answer */
+  timeoutMs: number;
+  /** WEBHOOKS_RETRY_BASE_MS and WEBHOOKS_RETRY_MAX_SECONDS: backoff base × 2^(attempt−1), capped, with jitter */
+  retryBaseMs: number;
+  retryMaxSeconds: number;
+  /** WEBHOOKS_INTERVAL_MS: how often the worker looks for due deliveries */
+  intervalMs: number;
+  /** WEBHOOKS_SECRET_OVERLAP_HOURS: how long a rotated-out secret keeps signing beside the new one */
+  secretOverlapHours: number;
 }
 
 export type TraceSampler = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
@@ -358,6 +378,14 @@ const environmentSchema = z.object({
   KUBERNETES_SERVICE_HOST: z.string().optional(),
   // OpenTelemetry's own names (its SDK specification), so a platform's usual settings apply as they are
   OTEL_SDK_DISABLED: boolText.default(false),
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: boolText.default(false),
+  WEBHOOKS_ALLOW_HTTP: boolText.optional(),
+  WEBHOOKS_MAX_ATTEMPTS: intText(1, 50).default(8),
+  WEBHOOKS_TIMEOUT_MS: intText(100, 60000).default(5000),
+  WEBHOOKS_RETRY_BASE_MS: intText(10, 3_600_000).default(10_000),
+  WEBHOOKS_RETRY_MAX_SECONDS: intText(1, 86400).default(3600),
+  WEBHOOKS_INTERVAL_MS: intText(10, 600000).default(1000),
+  WEBHOOKS_SECRET_OVERLAP_HOURS: intText(0, 24 * 30).default(24),
   OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
@@ -398,6 +426,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // it gives up the stock record's crash safety
     if (['true', '1', 'yes', 'on'].includes((present.DATABASE_SINGLE_SESSION ?? '').trim().toLowerCase())) {
       problems.push('DATABASE_SINGLE_SESSION is for an embedded development database, not production');
+    }
+    // a production service reaching its own network on an admin's word is an SSRF hole
+    if (['true', '1', 'yes', 'on'].includes((present.WEBHOOKS_ALLOW_PRIVATE_TARGETS ?? '').trim().toLowerCase())) {
+      problems.push('WEBHOOKS_ALLOW_PRIVATE_TARGETS is for tests and development, not production');
     }
   }
 
@@ -495,6 +527,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sampler: e.OTEL_TRACES_SAMPLER,
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1,
     },
+    webhooks: {
+      allowPrivateTargets: e.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+      allowHttp: e.WEBHOOKS_ALLOW_HTTP ?? !production,
+      maxAttempts: e.WEBHOOKS_MAX_ATTEMPTS,
+      timeoutMs: e.WEBHOOKS_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOKS_RETRY_BASE_MS,
+      retryMaxSeconds: e.WEBHOOKS_RETRY_MAX_SECONDS,
+      intervalMs: e.WEBHOOKS_INTERVAL_MS,
+      secretOverlapHours: e.WEBHOOKS_SECRET_OVERLAP_HOURS,
+    },
   };
   return deepFreeze(config);
 }
@@ -589,6 +631,15 @@ export function describeConfig(config: Config): Record<string, unknown> {
           sampler_ratio: config.tracing.samplerRatio,
         }
       : 'off (no OTEL_EXPORTER_OTLP_ENDPOINT): incoming trace context is still logged and propagated',
+    webhooks: {
+      allow_private_targets: config.webhooks.allowPrivateTargets,
+      allow_http: config.webhooks.allowHttp,
+      max_attempts: config.webhooks.maxAttempts,
+      timeout_ms: config.webhooks.timeoutMs,
+      retry_base_ms: config.webhooks.retryBaseMs,
+      retry_max_seconds: config.webhooks.retryMaxSeconds,
+      secret_overlap_hours: config.webhooks.secretOverlapHours,
+    },
   };
 }
 

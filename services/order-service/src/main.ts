@@ -37,6 +37,10 @@ import { createStockReconciler } from './orders/stock-reconciler.js';
 import { createHealthHandlers } from './health/handlers.js';
 import { createHealthReader } from './health/reader.js';
 import { startTracing } from './tracing/tracing.js';
+import { lookup } from 'node:dns/promises';
+import { createWebhookStore } from './data/webhook-store.js';
+import { createDeliveryWorker } from './webhooks/delivery-worker.js';
+import { createManageWebhooks } from './webhooks/manage-webhooks.js';
 
 /** Shared with /health/ready (sidecar issue): readiness drops first on shutdown. */
 export interface ServiceState {
@@ -183,6 +187,20 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     retention.start(config.retention.intervalSeconds * 1000);
     shutdownsAsync.push(() => retention.stop());
 
+    // signed webhook deliveries of the outbox's events (their rows are written with the event)
+    const webhookStore = createWebhookStore(database);
+    const webhookPolicy = { allowPrivateTargets: config.webhooks.allowPrivateTargets, allowHttp: config.webhooks.allowHttp };
+    const deliveryWorker = createDeliveryWorker({ store: webhookStore, policy: webhookPolicy, ...config.webhooks, attempts: metrics.webhookDeliveries, log });
+    deliveryWorker.start();
+    shutdownsAsync.push(() => deliveryWorker.stop());
+    const webhooks = createManageWebhooks({
+      store: webhookStore,
+      policy: webhookPolicy,
+      secretOverlapHours: config.webhooks.secretOverlapHours,
+      lookupAll: (host) => withTimeout(lookup(host, { all: true }).then((list) => list.map((a) => a.address)), 2000),
+      log,
+    });
+
     const healthReader = createHealthReader({ sidecarUrl: config.sidecarUrl });
     const searchStore = createOrderSearch(database);
     const useCases = adaptOrderService(service, {
@@ -193,6 +211,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       config,
       orders: redis ? withOrderCache(useCases, redis, { metrics, prefix: config.cachePrefix }) : useCases,
       stats: { series: createStatsSeries(database), topProducts: createTopProducts(database) },
+      webhooks,
       log,
       metrics,
       state,
@@ -282,6 +301,15 @@ async function closeServer(server: Server, sockets: Map<Socket, number>, drainTi
   const timer = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
   await closed;
   clearTimeout(timer);
+}
+
+/** A registration-time lookup that cannot hold the request up: a slow resolver counts as unresolved. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('lookup timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

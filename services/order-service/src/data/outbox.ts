@@ -33,9 +33,17 @@ export function createOutbox(db: Database) {
     const eventId = randomUUID();
     // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
     const traceparent = event.traceparent ?? activeTraceparent() ?? null;
+    // the webhook deliveries of the event in the same statement and transaction: one per enabled
+    // endpoint subscribed to its type when it is written (webhooks/delivery-worker.ts sends them)
     await db.query(
-      `INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
-       VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'}, $traceparent)`,
+      `WITH event AS (
+         INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
+         VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'}, $traceparent)
+         RETURNING event_id, type, order_id)
+       INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
+       SELECT w.id, event.event_id, event.type, event.order_id
+         FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
+        ORDER BY w.id`,
       {
         bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload), traceparent },
         transaction,

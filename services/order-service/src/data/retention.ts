@@ -1,4 +1,5 @@
-// Retention: delivered outbox events, settled stock reservations and expired idempotency keys are
+// Retention: delivered outbox events, settled stock reservations, expired idempotency keys and
+// settled webhook deliveries (as old as the delivered events they name) are
 // deleted after their age, in small batches off the request path. Each batch is one short DELETE of
 // at most batchSize rows picked by primary key with SKIP LOCKED: it never waits on a row a checkout
 // or the relay holds and holds its own row locks for milliseconds; a pause between batches leaves
@@ -20,7 +21,7 @@ export interface RetentionPolicy {
   pauseMs: number;
 }
 
-export const RETENTION_TABLES = ['outbox_events', 'stock_reservations', 'idempotency_keys'] as const;
+export const RETENTION_TABLES = ['outbox_events', 'stock_reservations', 'idempotency_keys', 'webhook_deliveries'] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 // what may go, by table: never an undelivered event, a pending or disputed reservation, a live key
@@ -29,10 +30,12 @@ const PURGEABLE: Record<RetentionTable, string> = {
                   AND GREATEST(published_at, cart_cleared_at) < now() - make_interval(hours => $hours)`,
   stock_reservations: `state IN ('applied', 'compensated') AND updated_at < now() - make_interval(hours => $hours)`,
   idempotency_keys: 'expires_at < now()',
+  // delivered or failed for good; after the event's own purge a replay could only fail (event_purged)
+  webhook_deliveries: `state IN ('delivered', 'failed') AND updated_at < now() - make_interval(hours => $hours)`,
 };
 // each table's primary key, and the order a batch is picked in (an index: never a sort of the table)
-const KEY: Record<RetentionTable, string[]> = { outbox_events: ['id'], stock_reservations: ['id'], idempotency_keys: ['user_id', 'key'] };
-const ORDER: Record<RetentionTable, string> = { outbox_events: 'id', stock_reservations: 'id', idempotency_keys: 'expires_at' };
+const KEY: Record<RetentionTable, string[]> = { outbox_events: ['id'], stock_reservations: ['id'], idempotency_keys: ['user_id', 'key'], webhook_deliveries: ['id'] };
+const ORDER: Record<RetentionTable, string> = { outbox_events: 'id', stock_reservations: 'id', idempotency_keys: 'expires_at', webhook_deliveries: 'id' };
 
 export interface RetentionDeps {
   policy: RetentionPolicy;
@@ -47,6 +50,7 @@ export function createRetention(db: Database, deps: RetentionDeps) {
     outbox_events: policy.outboxDeliveredHours,
     stock_reservations: policy.reservationsSettledHours,
     idempotency_keys: 0,
+    webhook_deliveries: policy.outboxDeliveredHours,
   };
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -68,7 +72,7 @@ export function createRetention(db: Database, deps: RetentionDeps) {
 
   /** Purges each table in batches until a batch comes back short (or the run's budget is spent). */
   async function purgeOnce(): Promise<Record<RetentionTable, number>> {
-    const total = { outbox_events: 0, stock_reservations: 0, idempotency_keys: 0 };
+    const total = { outbox_events: 0, stock_reservations: 0, idempotency_keys: 0, webhook_deliveries: 0 };
     for (const table of RETENTION_TABLES) {
       for (let i = 0; i < policy.maxBatchesPerRun && !stopped; i++) {
         const n = await purgeBatch(table);

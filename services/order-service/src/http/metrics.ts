@@ -17,6 +17,7 @@ export interface ServiceMetrics {
   outboxPending: Gauge<string>;
   outboxOldestPendingAge: Gauge<string>;
   outboxDeliveries: Counter<'step' | 'result'>;
+  webhookDeliveries: Counter<'result'>;
   /** rows deleted by the retention purge, by table */
   retentionPurged: Counter<'table'>;
   /** the account check before a checkout: result = active|refused|unauthenticated|unavailable, source = user_service|cache */
@@ -92,9 +93,15 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       labelNames: ['step', 'result'] as const,
       registers: [registry],
     }),
+    webhookDeliveries: new Counter({
+      name: 'orders_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by result (delivered, retry: failed and tried again, failed: the last attempt failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     retentionPurged: new Counter({
       name: 'orders_retention_rows_purged_total',
-      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys)',
+      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys, webhook_deliveries)',
       labelNames: ['table'] as const,
       registers: [registry],
     }),

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app.js';
 import { createApi, listOperations, loadApiDocument, resolveHandlers } from '../../src/http/api.js';
 import { createOrderHandlers } from '../../src/http/order-handlers.js';
 import { createStatsHandlers } from '../../src/http/stats-handlers.js';
+import { createWebhookHandlers } from '../../src/http/webhook-handlers.js';
 import { createServiceMetrics } from '../../src/http/metrics.js';
 import { serviceHandlers } from '../../src/http/service-handlers.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -114,6 +115,7 @@ describe('contract: the document and the handlers agree', () => {
     ...serviceHandlers({ document, metrics: createServiceMetrics({ defaultMetrics: false }), service: { name: 't', version: '0' } }),
     ...createOrderHandlers({ orders: {} as never, metrics: createServiceMetrics({ defaultMetrics: false }), service: { name: 't', version: '0' } }),
     ...createStatsHandlers({}),
+    ...createWebhookHandlers({}),
     ...createHealthHandlers({
       reader: createHealthReader({ sidecarUrl: 'http://127.0.0.1:9' }),
       service: { name: 't', version: '0', environment: 'test', platform: 'local' },

@@ -74,10 +74,21 @@ afterAll(async () => {
 
 const createExample = resolveRef<{ content: Record<string, { example?: unknown }> }>(byId.get('createOrder')!.requestBody!).content['application/json']!.example;
 
-/** A fresh database with the order a newcomer creates first: order 1, the shopper's. */
+const webhookExample = resolveRef<{ content: Record<string, { example?: unknown }> }>(byId.get('createWebhook')!.requestBody!).content['application/json']!.example;
+
+/**
+ * A fresh database with the order a newcomer creates first: order 1, the shopper's, after webhook
+ * endpoint 1 was registered with the create example (so order 1's order.created is delivery 1).
+ */
 async function freshWithOneOrder(): Promise<void> {
-  await db.query('TRUNCATE orders, order_stats_daily, outbox_events, idempotency_keys, stock_reservations RESTART IDENTITY CASCADE');
+  await db.query('TRUNCATE orders, order_stats_daily, outbox_events, idempotency_keys, stock_reservations, webhook_endpoints, webhook_deliveries RESTART IDENTITY CASCADE');
   svc.peers.product.setStock(7, 12); // the stand-in's catalogue as npm start begins it
+  const hook = await fetch(`${svc.url}/admin/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify(webhookExample),
+  });
+  expect(hook.status).toBe(201);
   const r = await fetch(`${svc.url}/orders`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },

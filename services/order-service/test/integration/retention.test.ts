@@ -1,4 +1,4 @@
-// Retention: delivered outbox events, settled reservations and expired idempotency keys go after
+// Retention: delivered outbox events, settled reservations, expired idempotency keys and settled webhook deliveries go after
 // their age, in batches of batchSize (a run stops at maxBatchesPerRun), skipping rows someone holds;
 // undelivered events, pending or disputed reservations and live keys stay.
 import pg from 'pg';
@@ -50,14 +50,14 @@ test('purges in batches (a run stops at maxBatchesPerRun), counts the rows, keep
   const retention = createRetention(tdb.sequelize, { policy, purged: metrics.retentionPurged });
 
   // one run: three batches of 500 per table at most
-  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_500, stock_reservations: 1_500, idempotency_keys: 1_500 });
+  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_500, stock_reservations: 1_500, idempotency_keys: 1_500, webhook_deliveries: 0 });
   const purged = async (table: string) => (await metrics.retentionPurged.get()).values.find((v) => v.labels.table === table)?.value;
   expect(await purged('outbox_events')).toBe(1_500);
 
   // the next runs finish the job, the last batch short
-  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_500, stock_reservations: 1_500, idempotency_keys: 1_000 });
-  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_000, stock_reservations: 0, idempotency_keys: 0 });
-  expect(await retention.purgeOnce()).toEqual({ outbox_events: 0, stock_reservations: 0, idempotency_keys: 0 });
+  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_500, stock_reservations: 1_500, idempotency_keys: 1_000, webhook_deliveries: 0 });
+  expect(await retention.purgeOnce()).toEqual({ outbox_events: 1_000, stock_reservations: 0, idempotency_keys: 0, webhook_deliveries: 0 });
+  expect(await retention.purgeOnce()).toEqual({ outbox_events: 0, stock_reservations: 0, idempotency_keys: 0, webhook_deliveries: 0 });
   expect(await purged('outbox_events')).toBe(4_000);
   expect(await purged('stock_reservations')).toBe(3_000);
   expect(await purged('idempotency_keys')).toBe(2_500);
@@ -109,4 +109,20 @@ test('start runs a purge every interval until stopped', async () => {
     await retention.stop();
   }
   expect((await metrics.retentionPurged.get()).values.find((v) => v.labels.table === 'idempotency_keys')?.value).toBe(1);
+});
+
+test('settled webhook deliveries go after RETENTION_OUTBOX_HOURS; pending and recent ones stay', async () => {
+  const q = (sql: string) => tdb.sequelize.query(sql);
+  await q(`INSERT INTO webhook_endpoints (url, event_types, secret) VALUES ('https://hooks.example.com/r', '{order.created}', 'whsec_AAAA')`);
+  const deliveries = (state: string, age: string, n: number) =>
+    q(`INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id, state, updated_at)
+       SELECT (SELECT max(id) FROM webhook_endpoints), gen_random_uuid(), 'order.created', g, '${state}', now() - interval '${age}' FROM generate_series(1, ${n}) g`);
+  await deliveries('delivered', '10 days', 3);
+  await deliveries('failed', '10 days', 2);
+  await deliveries('pending', '10 days', 4); // still being retried: kept whatever its age
+  await deliveries('delivered', '1 day', 5);
+  const retention = createRetention(tdb.sequelize, { policy });
+  expect((await retention.purgeOnce()).webhook_deliveries).toBe(5);
+  expect(await count("webhook_deliveries WHERE state = 'pending'")).toBe(4);
+  expect(await count('webhook_deliveries')).toBe(9);
 });

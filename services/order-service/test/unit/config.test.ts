@@ -63,6 +63,17 @@ describe('loadConfig', () => {
     expect(configError({ ...PRODUCTION, EVENTS_STREAM_MAX_LENGTH: '1e6' }).message).toMatch(/EVENTS_STREAM_MAX_LENGTH/);
   });
 
+  it('webhooks: private targets refused in production, https only there unless WEBHOOKS_ALLOW_HTTP, retries and deadlines validated', () => {
+    expect(loadConfig(PRODUCTION).webhooks).toEqual({
+      allowPrivateTargets: false, allowHttp: false, maxAttempts: 8, timeoutMs: 5000, retryBaseMs: 10_000, retryMaxSeconds: 3600, intervalMs: 1000, secretOverlapHours: 24,
+    });
+    expect(configError({ ...PRODUCTION, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' }).message).toMatch(/WEBHOOKS_ALLOW_PRIVATE_TARGETS/);
+    expect(loadConfig({ ...PRODUCTION, WEBHOOKS_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(true);
+    expect(loadConfig({ WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks).toMatchObject({ allowPrivateTargets: true, allowHttp: true });
+    expect(configError({ ...PRODUCTION, WEBHOOKS_MAX_ATTEMPTS: '0' }).message).toMatch(/WEBHOOKS_MAX_ATTEMPTS must be at least 1/);
+    expect(configError({ ...PRODUCTION, WEBHOOKS_TIMEOUT_MS: '5s' }).message).toMatch(/WEBHOOKS_TIMEOUT_MS/);
+  });
+
   it('accepts a complete production environment and freezes the result', () => {
     const config = loadConfig(PRODUCTION);
     expect(config.environment).toBe('production');

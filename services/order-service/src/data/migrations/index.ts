@@ -11,6 +11,7 @@ import * as createdCovering from './0006-created-covering.js';
 import * as trendsAndTopProducts from './0007-trends-and-top-products.js';
 import * as searchIndexes from './0008-search-indexes.js';
 import * as outboxTraceparent from './0009-outbox-traceparent.js';
+import * as webhooks from './0010-webhooks.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
@@ -29,4 +30,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0007-trends-and-top-products', ...trendsAndTopProducts },
   { name: '0008-search-indexes', ...searchIndexes },
   { name: '0009-outbox-traceparent', ...outboxTraceparent },
+  { name: '0010-webhooks', ...webhooks },
 ];
