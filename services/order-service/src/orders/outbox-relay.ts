@@ -7,6 +7,7 @@ import type { EventPublisher } from '../events/stream-publisher.js';
 import type { ServiceMetrics } from '../http/metrics.js';
 import type { Cart } from './ports.js';
 import { createEventDelivery } from './outbox-delivery.js';
+import { createPollLoop } from './poll-loop.js';
 
 export interface OutboxRelayDeps {
   outbox: Outbox;
@@ -27,9 +28,6 @@ export interface OutboxRelayDeps {
 
 export function createOutboxRelay(deps: OutboxRelayDeps) {
   const interval = deps.intervalMs ?? 1000;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let stopped = false;
   let statsAt = 0;
   const statsInterval = deps.statsIntervalMs ?? 15_000;
   const deliver = createEventDelivery(deps);
@@ -48,7 +46,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     await refreshStats().catch((err: unknown) => deps.log?.warn({ err }, 'outbox backlog count failed'));
     const batch = await deps.outbox.claimDue(deps.batchSize ?? 50, 30);
     for (const e of batch) {
-      if (stopped) {
+      if (loop.stopped) {
         await deps.outbox.release(e.id).catch(() => undefined);
         continue;
       }
@@ -57,31 +55,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     return batch.length;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().catch((err: unknown) => {
-        deps.log?.warn({ err }, 'outbox relay pass failed');
-        return 0;
-      });
-      void running.finally(() => {
-        running = null;
-        schedule();
-      });
-    }, interval);
-    timer.unref();
-  }
+  const loop = createPollLoop({ intervalMs: interval, pass: runOnce, onError: (err) => deps.log?.warn({ err }, 'outbox relay pass failed') });
 
   return {
     runOnce,
-    start(): void {
-      stopped = false;
-      schedule();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }

@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { signatureHeader } from '../domain/webhook-signature.js';
 import type { WebhookStore } from '../data/webhook-store.js';
+import { createPollLoop } from '../orders/poll-loop.js';
 import { ForbiddenTarget, isForbiddenAddress, urlProblem, type TargetPolicy } from './target-guard.js';
 
 export interface DeliveryWorkerDeps {
@@ -108,9 +109,6 @@ function errorClass(err: Error): string {
 
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const clock = deps.clock ?? (() => new Date());
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let stopped = false;
   // a claim outlives the longest attempt, so no other replica sends the same delivery meanwhile
   const leaseSeconds = Math.ceil(deps.timeoutMs / 1000) + 30;
 
@@ -149,7 +147,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const batch = await deps.store.claimDue(deps.batchSize ?? 20, leaseSeconds);
     await Promise.all(
       batch.map((d) =>
-        stopped
+        loop.stopped
           ? deps.store.release(d.id).catch(() => undefined)
           : send(d).catch((err: unknown) => deps.log?.warn({ delivery_id: d.id, err }, 'webhook delivery could not be recorded; the claim lapses and it is sent again')),
       ),
@@ -157,31 +155,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return batch.length;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().catch((err: unknown) => {
-        deps.log?.warn({ err }, 'webhook delivery pass failed');
-        return 0;
-      });
-      void running.finally(() => {
-        running = null;
-        schedule();
-      });
-    }, deps.intervalMs);
-    timer.unref();
-  }
+  const loop = createPollLoop({ intervalMs: deps.intervalMs, pass: runOnce, onError: (err) => deps.log?.warn({ err }, 'webhook delivery pass failed') });
 
   return {
     runOnce,
-    start(): void {
-      stopped = false;
-      schedule();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }
