@@ -113,16 +113,24 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
 
   /** Records the response with the order; only the claim that holds the key may (hold() checked it). */
   async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, transaction: Transaction): Promise<void> {
-    const done = await db.query(
-      `UPDATE idempotency_keys SET state = 'done', response_status = $status, response_body = $body::jsonb, order_id = $order
-        WHERE user_id = $user AND key = $key AND token = $token AND state = 'in_flight' RETURNING key`,
-      {
-        bind: { user: claim.userId, key: claim.key, token: claim.token, status: response.status, body: JSON.stringify(response.body), order: response.orderId },
-        type: QueryTypes.SELECT,
-        transaction,
-      },
+    await completeMany([{ claim, response }], transaction);
+  }
+
+  /** Records the responses of keys this transaction holds (one checkout's, or a batch's), in one statement. */
+  async function completeMany(done: Array<{ claim: KeyClaim; response: { status: number; body: unknown; orderId: number } }>, transaction: Transaction): Promise<void> {
+    if (done.length === 0) return;
+    const input = done.map(({ claim, response }) => ({ user_id: claim.userId, key: claim.key, token: claim.token, status: response.status, body: response.body, order_id: response.orderId }));
+    const rows = await db.query<{ key: string; user_id: string }>(
+      `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
+         FROM jsonb_to_recordset($done::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
+        WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
+        RETURNING k.key, k.user_id`,
+      { bind: { done: JSON.stringify(input) }, type: QueryTypes.SELECT, transaction },
     );
-    if (done.length !== 1) throw new KeyTakenOver(claim); // rolls the order back with it
+    if (rows.length === done.length) return;
+    const recorded = new Set(rows.map((r) => `${r.user_id}:${r.key}`));
+    const lost = done.find(({ claim }) => !recorded.has(`${claim.userId}:${claim.key}`))!;
+    throw new KeyTakenOver(lost.claim); // rolls the orders back with it
   }
 
   /** The request failed: free the key so a retry runs again (only successes are replayed), unless a retry holds it now. */
@@ -133,7 +141,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
   }
 
   // expired keys are deleted in batches by data/retention.ts
-  return { begin, outcome, hold, complete, release };
+  return { begin, outcome, hold, complete, completeMany, release };
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

@@ -124,85 +124,87 @@ export function createOrderRepository(db: Database) {
   }
 
   /**
-   * Inserts the order, its items (in the given order), its first history row and its counts in the
-   * daily, hourly and product roll-ups, in one statement that also gives back the order as inserted (what a read in the
-   * same transaction would return); the caller owns the transaction.
+   * Inserts orders (one checkout's, or a batch's) with their items (in the given order), first
+   * history rows and counts in the daily, hourly and product roll-ups, in one statement that also
+   * gives back each order as inserted; the caller owns the transaction. An order whose number is
+   * taken comes back null (nothing of it written; the transaction goes on).
    */
-  /** The order as inserted, or null when its order number is taken (nothing written; the transaction goes on). */
-  async function insert(o: NewOrder, actor: Actorish, transaction: Transaction): Promise<OrderRecord | null> {
-    const items = o.items.map((i) => ({
-      product_id: i.productId,
-      sku: i.sku,
-      product_name: i.productName,
-      product_image: i.productImage,
-      quantity: i.quantity,
-      unit_price_cents: i.unitPriceMinor,
-      total_price_cents: i.totalPriceMinor,
+  async function insertMany(orders: Array<{ order: NewOrder; actor: Actorish }>, transaction: Transaction): Promise<Array<OrderRecord | null>> {
+    const input = orders.map(({ order: o, actor }, n) => ({
+      n,
+      number: o.orderNumber,
+      user_id: o.userId,
+      email: o.customerEmail,
+      phone: o.customerPhone,
+      currency: o.currency,
+      subtotal: o.subtotalMinor,
+      tax: o.taxMinor,
+      shipping: o.shippingMinor,
+      discount: o.discountMinor,
+      total: o.totalMinor,
+      address: o.shipping.address,
+      city: o.shipping.city,
+      state: o.shipping.state ?? null,
+      postal: o.shipping.postal_code,
+      country: o.shipping.country,
+      billing: o.billing,
+      notes: o.notes,
+      created: o.createdAt ? o.createdAt.toISOString() : null,
+      items: o.items.map((i) => ({
+        product_id: i.productId,
+        sku: i.sku,
+        product_name: i.productName,
+        product_image: i.productImage,
+        quantity: i.quantity,
+        unit_price_cents: i.unitPriceMinor,
+        total_price_cents: i.totalPriceMinor,
+      })),
+      actor: actor.userId,
+      role: actor.role,
     }));
     const rows = await db.query<OrderRow & { items: OrderItemRow[]; history: OrderStatusHistoryRow[] }>(
-      `WITH o AS (
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($orders::jsonb) AS x(n int, number text, user_id bigint, email text, phone text, currency text,
+           subtotal bigint, tax bigint, shipping bigint, discount bigint, total bigint, address text, city text, state text,
+           postal text, country text, billing jsonb, notes text, created timestamptz, items jsonb, actor bigint, role text)
+       ), o AS (
          INSERT INTO orders (order_number, user_id, customer_email, customer_phone, currency, subtotal_cents, tax_cents,
                              shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_state,
                              shipping_postal_code, shipping_country, billing_address, notes, created_at, updated_at)
-         VALUES ($number, $user, $email, $phone, $currency, $subtotal, $tax, $shipping, $discount, $total, $address, $city,
-                 $state, $postal, $country, $billing::jsonb, $notes, coalesce($created::timestamptz, now()), coalesce($created::timestamptz, now()))
+         SELECT number, user_id, email, phone, currency, subtotal, tax, shipping, discount, total, address, city, state, postal,
+                country, billing, notes, coalesce(created, now()), coalesce(created, now())
+           FROM x ORDER BY n
          ON CONFLICT (order_number) DO NOTHING
          RETURNING *
        ), items AS (
          INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
          SELECT o.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
                 (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint
-           FROM o, jsonb_array_elements($items::jsonb) WITH ORDINALITY AS e(v, n)
-          ORDER BY e.n
+           FROM o JOIN x ON x.number = o.order_number, jsonb_array_elements(x.items) WITH ORDINALITY AS e(v, k)
+          ORDER BY x.n, e.k
          RETURNING *
        ), history AS (
          INSERT INTO order_status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
-         SELECT o.id, NULL, 'pending', $actor, $role, 'created' FROM o
+         SELECT o.id, NULL, 'pending', x.actor, x.role, 'created' FROM o JOIN x ON x.number = o.order_number ORDER BY x.n
          RETURNING *
        ), daily AS (
          INSERT INTO order_stats_daily (day, status, orders, total_cents)
-         SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', 1, o.total_cents FROM o
-         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
+         SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', count(*), sum(o.total_cents) FROM o GROUP BY 1 ORDER BY 1
+         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + EXCLUDED.orders,
                                                  total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents
          RETURNING day
        ),
-       -- each roll-up reads the one before, so every checkout locks their rows in the same order
+       -- each roll-up reads the one before and takes its rows in key order, so concurrent checkouts lock them in the same order
        hourly AS (${HOURLY_ON_INSERT}),
        products AS (${PRODUCTS_ON_INSERT})
        SELECT o.*,
-              coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i), '[]') AS items,
-              coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h), '[]') AS history
+              coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i WHERE i.order_id = o.id), '[]') AS items,
+              coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h WHERE h.order_id = o.id), '[]') AS history
          FROM o`,
-      {
-        bind: {
-          number: o.orderNumber,
-          user: o.userId,
-          email: o.customerEmail,
-          phone: o.customerPhone,
-          currency: o.currency,
-          subtotal: o.subtotalMinor,
-          tax: o.taxMinor,
-          shipping: o.shippingMinor,
-          discount: o.discountMinor,
-          total: o.totalMinor,
-          address: o.shipping.address,
-          city: o.shipping.city,
-          state: o.shipping.state ?? null,
-          postal: o.shipping.postal_code,
-          country: o.shipping.country,
-          billing: o.billing === null ? null : JSON.stringify(o.billing),
-          notes: o.notes,
-          created: o.createdAt ? o.createdAt.toISOString() : null,
-          items: JSON.stringify(items),
-          actor: actor.userId,
-          role: actor.role,
-        },
-        type: QueryTypes.SELECT,
-        transaction,
-      },
+      { bind: { orders: JSON.stringify(input) }, type: QueryTypes.SELECT, transaction },
     );
-    const row = rows[0];
-    return row ? toRecord(row, row.items, row.history) : null;
+    const byNumber = new Map(rows.map((row) => [row.order_number, toRecord(row, row.items, row.history)]));
+    return orders.map(({ order }) => byNumber.get(order.orderNumber) ?? null);
   }
 
   async function addHistory(
@@ -483,7 +485,7 @@ export function createOrderRepository(db: Database) {
     });
   }
 
-  return { findById, insert, addHistory, transition, updateFields, list, stats, statsFromOrders };
+  return { findById, insertMany, addHistory, transition, updateFields, list, stats, statsFromOrders };
 }
 
 export type OrderRepository = ReturnType<typeof createOrderRepository>;

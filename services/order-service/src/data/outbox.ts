@@ -25,31 +25,53 @@ export interface OutboxEvent {
   traceparent: string | null;
 }
 
+export interface OutboxEventInput {
+  type: OrderEventType;
+  orderId: number;
+  userId: number;
+  payload: Record<string, unknown>;
+  clearCart?: boolean;
+  traceparent?: string;
+}
+
 export function createOutbox(db: Database) {
-  async function add(
-    event: { type: OrderEventType; orderId: number; userId: number; payload: Record<string, unknown>; clearCart?: boolean; traceparent?: string },
-    transaction: Transaction,
-  ): Promise<string> {
-    const eventId = randomUUID();
-    // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
-    const traceparent = event.traceparent ?? activeTraceparent() ?? null;
-    // the webhook deliveries of the event in the same statement and transaction: one per enabled
-    // endpoint subscribed to its type when it is written (webhooks/delivery-worker.ts sends them)
+  /**
+   * Writes events (one checkout's, or a batch's, in order) with their webhook deliveries: one per
+   * enabled endpoint subscribed to the event's type when it is written (webhooks/delivery-worker.ts
+   * sends them), in one statement of the caller's transaction. Gives back the events' ids.
+   */
+  async function addMany(events: OutboxEventInput[], transaction: Transaction): Promise<string[]> {
+    if (events.length === 0) return [];
+    const input = events.map((event, n) => ({
+      n,
+      event_id: randomUUID(),
+      type: event.type,
+      order_id: event.orderId,
+      user_id: event.userId,
+      payload: event.payload,
+      clear_cart: event.clearCart === true,
+      // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
+      traceparent: event.traceparent ?? activeTraceparent() ?? null,
+    }));
     await db.query(
-      `WITH event AS (
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($events::jsonb)
+           AS x(n int, event_id uuid, type text, order_id bigint, user_id bigint, payload jsonb, clear_cart boolean, traceparent text)
+       ), event AS (
          INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
-         VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'}, $traceparent)
-         RETURNING event_id, type, order_id)
+         SELECT event_id, type, order_id, user_id, payload, CASE WHEN clear_cart THEN NULL ELSE now() END, traceparent FROM x ORDER BY n
+         RETURNING id, event_id, type, order_id)
        INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
        SELECT w.id, event.event_id, event.type, event.order_id
          FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
-        ORDER BY w.id`,
-      {
-        bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload), traceparent },
-        transaction,
-      },
+        ORDER BY event.id, w.id`,
+      { bind: { events: JSON.stringify(input) }, transaction },
     );
-    return eventId;
+    return input.map((e) => e.event_id);
+  }
+
+  async function add(event: OutboxEventInput, transaction: Transaction): Promise<string> {
+    return (await addMany([event], transaction))[0]!;
   }
 
   /** Claims up to `limit` due events for `leaseSeconds` (SKIP LOCKED: replicas share the work). */
@@ -115,7 +137,7 @@ export function createOutbox(db: Database) {
     return { pending: toInt(row?.pending ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
   }
 
-  return { add, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
+  return { add, addMany, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;

@@ -18,8 +18,10 @@ export type StatusCounts = Map<OrderStatus, { orders: number; cents: number }>;
 /** The hourly roll-up's part of a new order's insert (a CTE after `daily`, reading `o`; see order-repository). */
 export const HOURLY_ON_INSERT = `
   INSERT INTO order_stats_hourly (hour, status, orders, total_cents)
-  SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 'pending', 1, o.total_cents FROM o, daily
-  ON CONFLICT (hour, status) DO UPDATE SET orders = order_stats_hourly.orders + 1,
+  SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 'pending', count(*), sum(o.total_cents)
+    FROM o, (SELECT count(*) FROM daily) AFTER_DAILY
+   GROUP BY 1 ORDER BY 1
+  ON CONFLICT (hour, status) DO UPDATE SET orders = order_stats_hourly.orders + EXCLUDED.orders,
                                            total_cents = order_stats_hourly.total_cents + EXCLUDED.total_cents
   RETURNING hour`;
 

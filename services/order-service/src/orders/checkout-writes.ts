@@ -49,24 +49,42 @@ export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, Orde
 
 /**
  * The orders of one checkout or one batch in transaction t (their keys held by it): each with its
- * items, history, roll-up, event and idempotency record, as its insert statement gave it back. An
- * order-number collision (1 in 31^8 a day) writes nothing and is retried with a fresh number.
+ * items, history, roll-ups, event and idempotency record, as the insert gave it back, in three
+ * statements whatever the batch's size. An order-number collision (1 in 31^8 a day) writes nothing
+ * of that order, which is inserted again with a fresh number.
  */
 export async function insertOrders(core: OrderCore, entries: OrderToWrite[], t: Transaction): Promise<OrderRecord[]> {
-  const records: OrderRecord[] = [];
-  for (const { actor, order, ctx, fromCart } of entries) {
-    let record: OrderRecord | null = null;
-    for (let attempt = 1; !record; attempt++) {
-      const now = core.clock();
-      record = await core.repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
-      if (!record && attempt >= 3) throw new Error('order numbers collided three times');
-    }
-    const orderId = record.id;
-    await core.outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) }, t);
-    if (ctx.claim) await core.idempotency.complete(ctx.claim, { status: 201, body: toOrderJson(record), orderId }, t);
-    records.push(record);
+  const records: Array<OrderRecord | null> = entries.map(() => null);
+  for (let attempt = 1; records.includes(null); attempt++) {
+    if (attempt > 3) throw new Error('order numbers collided three times');
+    const todo = entries.flatMap((e, i) => (records[i] === null ? [i] : []));
+    const now = core.clock();
+    const numbers = new Set<string>();
+    // distinct within the batch too: the insert skips a repeated number and would hand both entries one order
+    while (numbers.size < todo.length) numbers.add(newOrderNumber(now));
+    const orderNumbers = [...numbers];
+    const inserted = await core.repo.insertMany(
+      todo.map((i, k) => ({ order: { ...entries[i]!.order, orderNumber: orderNumbers[k]!, createdAt: now }, actor: entries[i]!.actor })),
+      t,
+    );
+    todo.forEach((i, k) => (records[i] = inserted[k]!));
   }
-  return records;
+  const created = records as OrderRecord[];
+  await core.outbox.addMany(
+    created.map((record, i) => {
+      const { actor, ctx, fromCart } = entries[i]!;
+      return { type: 'order.created' as const, orderId: record.id, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) };
+    }),
+    t,
+  );
+  await core.idempotency.completeMany(
+    created.flatMap((record, i) => {
+      const { claim } = entries[i]!.ctx;
+      return claim ? [{ claim, response: { status: 201, body: toOrderJson(record), orderId: record.id } }] : [];
+    }),
+    t,
+  );
+  return created;
 }
 
 export function logCreated(core: OrderCore, created: OrderRecord[]): void {
