@@ -6,7 +6,6 @@ import { createHealthReader, type HealthReader } from './reader.js';
 
 export function createServiceHealth(config: Config, state: { ready: boolean; shuttingDown: boolean; migrationsApplied: boolean }, reader: HealthReader = createHealthReader({ sidecarUrl: config.sidecarUrl })) {
   return {
-    reader,
     handlers: createHealthHandlers({
       reader,
       service: { name: config.serviceName, version: config.version, environment: config.environment, platform: config.platform },
