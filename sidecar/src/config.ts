@@ -5,8 +5,6 @@ import { readFileSync } from 'node:fs';
 import { CRITICAL_DEPENDENCY, DEPENDENCIES, kindOf, type DependencyKind, type DependencyName } from '@orders/health-snapshot';
 import { z } from 'zod';
 
-export type { DependencyKind, DependencyName } from '@orders/health-snapshot';
-
 export interface DependencyConfig {
   name: DependencyName;
   kind: DependencyKind;
