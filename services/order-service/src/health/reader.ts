@@ -71,7 +71,7 @@ function createSnapshotCache(options: ReaderOptions) {
 }
 
 /** What /health/* answers from one snapshot (or none), judged stale by this process's clock too. */
-export function viewOf(snap: Snapshot | undefined, nowMs: number): HealthView {
+function viewOf(snap: Snapshot | undefined, nowMs: number): HealthView {
   const dependencies: Record<string, DependencyResult> = {};
   for (const name of DEPENDENCIES) {
     const d = snap?.dependencies[name];
