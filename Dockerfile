@@ -6,9 +6,11 @@
 FROM node:20.19.5-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
+COPY services/health-snapshot/package.json services/health-snapshot/
 COPY services/order-service/package.json services/order-service/
 COPY sidecar/package.json sidecar/
 RUN npm ci --no-audit --no-fund
+COPY services/health-snapshot services/health-snapshot
 COPY services/order-service services/order-service
 COPY sidecar sidecar
 COPY openapi openapi
@@ -26,10 +28,12 @@ ENV NODE_ENV=production ENVIRONMENT=production SERVICE_PORT=8081 SIDECAR_PORT=90
 ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY services/health-snapshot/package.json services/health-snapshot/
 COPY services/order-service/package.json services/order-service/
 COPY sidecar/package.json sidecar/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # production code only: the development stack (dev/) and the test stand-ins stay in the build stage
+COPY --from=build /app/services/health-snapshot/dist services/health-snapshot/dist
 COPY --from=build /app/services/order-service/dist/src services/order-service/dist/src
 COPY --from=build /app/sidecar/dist sidecar/dist
 COPY openapi openapi

@@ -14,11 +14,11 @@ function sources(dir: string): string[] {
   });
 }
 
-test("the runtime stage takes from the build only the service's src/ and the sidecar", () => {
+test("the runtime stage takes from the build only the service's src/, the sidecar and the snapshot contract they share", () => {
   const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   const copied = runtime.split('\n').filter((l) => l.startsWith('COPY --from=build')).map((l) => l.split(/\s+/)[2]);
-  expect(copied).toEqual(['/app/services/order-service/dist/src', '/app/sidecar/dist']);
+  expect(copied).toEqual(['/app/services/health-snapshot/dist', '/app/services/order-service/dist/src', '/app/sidecar/dist']);
   expect(runtime).toContain('npm ci --omit=dev');
 });
 

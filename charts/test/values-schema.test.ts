@@ -1,7 +1,7 @@
 // values.schema.json documents and types every value: a description on every key at every depth,
 // and `config:` (the service's ConfigMap) typed key by key: only variables the service reads, each
 // shaped as it accepts it, none that the chart sets itself or that belong in the Secret.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
@@ -19,9 +19,10 @@ const defaults = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as K8sO
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 const withConfig = (config: Record<string, unknown>) => ({ ...defaults, config: { ...defaults.config, ...config } });
 
-/** The environment variables the service's configuration reads (the keys of its zod schema). */
+/** The environment variables the service's configuration reads (the keys of its sections' zod schemas). */
 function serviceVariables(): Set<string> {
-  const source = readFileSync(join(repo, 'services/order-service/src/config.ts'), 'utf8');
+  const dir = join(repo, 'services/order-service/src/config');
+  const source = readdirSync(dir).map((file) => readFileSync(join(dir, file), 'utf8')).join('\n');
   return new Set([...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!));
 }
 

@@ -2,10 +2,8 @@
 // service's is: every bad value is refused, all of them named in one line.
 
 import { readFileSync } from 'node:fs';
+import { CRITICAL_DEPENDENCY, DEPENDENCIES, kindOf, type DependencyKind, type DependencyName } from '@orders/health-snapshot';
 import { z } from 'zod';
-
-export type DependencyName = 'postgres' | 'redis' | 'user-service' | 'cart-service' | 'product-service' | 'search-service';
-export type DependencyKind = 'database' | 'cache' | 'peer';
 
 export interface DependencyConfig {
   name: DependencyName;
@@ -61,13 +59,13 @@ const ENV_KEY: Record<DependencyName, string> = {
  * under their base URL (the user service's too: in-cluster `/health`, behind the gateway the base
  * ends in /user) and the word their health body says when all is well.
  */
-const PLATFORM: Record<DependencyName, { kind: DependencyKind; platform: string; provider: string; timeoutMs: number; path?: string; healthy?: string }> = {
-  postgres: { kind: 'database', platform: 'Neon (AWS us-east-2)', provider: 'neon', timeoutMs: 5000 },
-  redis: { kind: 'cache', platform: 'Upstash', provider: 'upstash', timeoutMs: 5000 },
-  'user-service': { kind: 'peer', platform: 'GKE', provider: 'gke', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
-  'cart-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'UP' },
-  'product-service': { kind: 'peer', platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'healthy' },
-  'search-service': { kind: 'peer', platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
+const PLATFORM: Record<DependencyName, { platform: string; provider: string; timeoutMs: number; path?: string; healthy?: string }> = {
+  postgres: { platform: 'Neon (AWS us-east-2)', provider: 'neon', timeoutMs: 5000 },
+  redis: { platform: 'Upstash', provider: 'upstash', timeoutMs: 5000 },
+  'user-service': { platform: 'GKE', provider: 'gke', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
+  'cart-service': { platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'UP' },
+  'product-service': { platform: 'Heroku', provider: 'heroku', timeoutMs: 10000, path: '/health', healthy: 'healthy' },
+  'search-service': { platform: 'Render', provider: 'render', timeoutMs: 15000, path: '/health', healthy: 'healthy' },
 };
 
 /** A number of seconds or milliseconds as text; empty counts as unset (operators template `FOO=`). */
@@ -121,7 +119,7 @@ function schemaFor(env: NodeJS.ProcessEnv) {
   const interval = amount(15).safeParse(env.PROBE_INTERVAL_SECONDS);
   const intervalSeconds = interval.success ? interval.data : 15;
   const perDependency = Object.fromEntries(
-    (Object.keys(PLATFORM) as DependencyName[]).flatMap((name) => [
+    DEPENDENCIES.flatMap((name) => [
       [`PROBE_${ENV_KEY[name]}_TIMEOUT_MS`, amount(PLATFORM[name].timeoutMs)],
       [`PROBE_${ENV_KEY[name]}_INTERVAL_SECONDS`, amount(intervalSeconds)],
     ]),
@@ -145,45 +143,15 @@ function schemaFor(env: NodeJS.ProcessEnv) {
   });
 }
 
+type ParsedEnv = Record<string, unknown> & z.infer<ReturnType<typeof schemaFor>>;
+
 export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
   const parsed = schemaFor(env).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
     throw new SidecarConfigError(`Invalid sidecar configuration: ${problems.join('; ')}`);
   }
-  const e = parsed.data as Record<string, unknown> & z.infer<ReturnType<typeof schemaFor>>;
-  const cas: Partial<Record<DependencyName, { file: string; pem: string } | null>> = { postgres: e.DATABASE_CA_FILE, redis: e.REDIS_CA_FILE };
-  const urls: Record<DependencyName, string | undefined> = {
-    postgres: env.DATABASE_URL?.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://'),
-    redis: env.REDIS_URL,
-    'user-service': env.USER_SERVICE_URL,
-    'cart-service': env.CART_SERVICE_URL,
-    'product-service': env.PRODUCT_SERVICE_URL,
-    'search-service': env.SEARCH_SERVICE_URL,
-  };
-  const dependencies = (Object.keys(PLATFORM) as DependencyName[]).map((name): DependencyConfig => {
-    const p = PLATFORM[name];
-    const key = ENV_KEY[name];
-    const base = urls[name] || null;
-    let target = base;
-    if (base && p.kind === 'peer') {
-      const path = env[`PROBE_${key}_PATH`] ?? p.path!;
-      target = base.replace(/\/+$/, '') + path;
-    }
-    return {
-      name,
-      kind: p.kind,
-      critical: name === 'postgres',
-      // labels for where it runs: the platform's by default, the environment's where it differs (npm start's stand-ins)
-      platform: env[`PROBE_${key}_PLATFORM`]?.trim() || p.platform,
-      provider: env[`PROBE_${key}_PROVIDER`]?.trim() || p.provider,
-      target,
-      timeoutMs: e[`PROBE_${key}_TIMEOUT_MS`] as number,
-      intervalMs: (e[`PROBE_${key}_INTERVAL_SECONDS`] as number) * 1000,
-      ca: cas[name] ?? null,
-      healthyStatus: p.healthy ?? null,
-    };
-  });
+  const e = parsed.data as ParsedEnv;
   return {
     host: env.SIDECAR_HOST ?? '0.0.0.0',
     port: e.SIDECAR_PORT,
@@ -195,12 +163,43 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
     failureThreshold: e.CRITICAL_FAILURE_THRESHOLD,
     recoveryThreshold: e.CRITICAL_RECOVERY_THRESHOLD,
     fastIntervalMs: e.PROBE_FAST_INTERVAL_SECONDS * 1000,
-    dependencies,
+    dependencies: DEPENDENCIES.map((name) => dependencyConfig(name, env, e)),
     kube: {
       conditionType: env.READINESS_GATE_CONDITION ?? 'orders.ecommerce.dev/dependencies-ready',
       podName: env.POD_NAME ?? null,
       namespace: env.POD_NAMESPACE ?? null,
       podUid: env.POD_UID ?? null,
     },
+  };
+}
+
+/** Where one dependency is, how it is probed and the labels of where it runs. */
+function dependencyConfig(name: DependencyName, env: NodeJS.ProcessEnv, e: ParsedEnv): DependencyConfig {
+  const p = PLATFORM[name];
+  const key = ENV_KEY[name];
+  const kind = kindOf(name);
+  const urls: Record<DependencyName, string | undefined> = {
+    postgres: env.DATABASE_URL?.replace(/^postgresql\+asyncpg:\/\//, 'postgresql://'),
+    redis: env.REDIS_URL,
+    'user-service': env.USER_SERVICE_URL,
+    'cart-service': env.CART_SERVICE_URL,
+    'product-service': env.PRODUCT_SERVICE_URL,
+    'search-service': env.SEARCH_SERVICE_URL,
+  };
+  const cas: Partial<Record<DependencyName, { file: string; pem: string } | null>> = { postgres: e.DATABASE_CA_FILE, redis: e.REDIS_CA_FILE };
+  const base = urls[name] || null;
+  const target = base && kind === 'peer' ? base.replace(/\/+$/, '') + (env[`PROBE_${key}_PATH`] ?? p.path!) : base;
+  return {
+    name,
+    kind,
+    critical: name === CRITICAL_DEPENDENCY,
+    // labels for where it runs: the platform's by default, the environment's where it differs (npm start's stand-ins)
+    platform: env[`PROBE_${key}_PLATFORM`]?.trim() || p.platform,
+    provider: env[`PROBE_${key}_PROVIDER`]?.trim() || p.provider,
+    target,
+    timeoutMs: e[`PROBE_${key}_TIMEOUT_MS`] as number,
+    intervalMs: (e[`PROBE_${key}_INTERVAL_SECONDS`] as number) * 1000,
+    ca: cas[name] ?? null,
+    healthyStatus: p.healthy ?? null,
   };
 }

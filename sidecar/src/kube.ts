@@ -2,9 +2,8 @@
 // patch on pods/{name}/status (with the pod's UID as precondition) only when the status or reason
 // changes, and a Kubernetes Event on each transition. Never writes `Ready` itself.
 
-// @kubernetes/client-node costs ~75 MB of RSS to load (every model and auth provider): it is loaded
-// only when the condition is on, i.e. in a cluster.
-import type { KubeConfig } from '@kubernetes/client-node';
+// @kubernetes/client-node loads every model and auth provider: only when the condition is on (in a cluster)
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { SidecarMetrics } from './metrics.js';
 
 export interface ConditionState {
@@ -23,11 +22,12 @@ interface Log {
   warn(o: object, m?: string): void;
 }
 
+type PodConditionOptions = { conditionType: string; podName: string | null; namespace: string | null; podUid: string | null; kubeConfig?: KubeConfig };
+type PodConditionDeps = { metrics: SidecarMetrics; log: Log; env?: NodeJS.ProcessEnv };
+type Pod = { name: string; namespace: string; uid: string | null };
+
 /** Outside a cluster (no in-cluster service host, no KUBECONFIG, no pod identity): off, said once. */
-export async function createPodCondition(
-  options: { conditionType: string; podName: string | null; namespace: string | null; podUid: string | null; kubeConfig?: KubeConfig },
-  deps: { metrics: SidecarMetrics; log: Log; env?: NodeJS.ProcessEnv },
-): Promise<PodCondition> {
+export async function createPodCondition(options: PodConditionOptions, deps: PodConditionDeps): Promise<PodCondition> {
   const env = deps.env ?? process.env;
   const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST) || Boolean(env.KUBECONFIG) || Boolean(options.kubeConfig);
   if (!inCluster || !options.podName || !options.namespace) {
@@ -41,12 +41,10 @@ export async function createPodCondition(
     else kc.loadFromDefault();
   }
   const core = kc.makeApiClient(CoreV1Api);
-  const name = options.podName;
-  const namespace = options.namespace;
+  const pod: Pod = { name: options.podName, namespace: options.namespace, uid: options.podUid };
+  const failed = patchFailureReporter(deps, pod.name);
   // what was last sent (or is being sent): probes finishing together must not patch twice
   let last: { status: string; reason: string } | null = null;
-  let forbiddenLogged = false;
-  let notFoundLogged = false;
 
   async function sync(state: ConditionState): Promise<void> {
     const status = state.ready ? 'True' : 'False';
@@ -57,54 +55,62 @@ export async function createPodCondition(
     const body: Record<string, unknown> = {
       status: { conditions: [{ type: options.conditionType, status, reason: state.reason, message: state.message, lastTransitionTime: now, lastProbeTime: now }] },
     };
-    if (options.podUid) body.metadata = { uid: options.podUid };
+    if (pod.uid) body.metadata = { uid: pod.uid };
     try {
-      await core.patchNamespacedPodStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+      await core.patchNamespacedPodStatus({ name: pod.name, namespace: pod.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
       deps.metrics.patches.inc({ result: 'ok' });
       deps.log.info({ condition: options.conditionType, status, reason: state.reason }, 'pod condition updated');
       // a transition, not the first report; an Event lost is logged, never retried
-      if (previous) await event(state).catch((err: unknown) => deps.log.warn({ ...kubeFailure(err), condition_reason: state.reason }, 'pod event not recorded'));
+      if (previous) await recordEvent(core, pod, state).catch((err: unknown) => deps.log.warn({ ...kubeFailure(err), condition_reason: state.reason }, 'pod event not recorded'));
     } catch (err) {
       last = previous; // not applied: the next probe tries again
-      const failure = kubeFailure(err);
-      if (failure.status_code === 404) {
-        deps.metrics.patches.inc({ result: 'not_found' }); // the pod is going away: nothing to keep in step
-        if (!notFoundLogged) deps.log.info({ ...failure, pod: name }, 'pod not found for its condition patch (going away?)');
-        notFoundLogged = true;
-        return;
-      }
-      if (failure.status_code === 403) {
-        deps.metrics.patches.inc({ result: 'forbidden' });
-        if (!forbiddenLogged) {
-          deps.log.warn({ ...failure, needs: 'Role rules: get pods; patch pods/status; create events' }, 'not allowed to patch the pod status (RBAC)');
-          forbiddenLogged = true;
-        }
-        return;
-      }
-      deps.metrics.patches.inc({ result: 'error' });
-      deps.log.warn(failure, 'pod condition patch failed; retried on the next probe');
+      failed(err);
     }
   }
 
-  async function event(state: ConditionState): Promise<void> {
-    const now = new Date();
-    await core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${name}.`, namespace },
-        involvedObject: { kind: 'Pod', name, namespace, ...(options.podUid ? { uid: options.podUid } : {}), apiVersion: 'v1' },
-        reason: state.reason,
-        message: state.message,
-        type: state.ready ? 'Normal' : 'Warning',
-        source: { component: 'orders-health-sidecar' },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
-  }
-
   return { sync };
+}
+
+/** Counts and logs a failed patch: a missing pod and missing RBAC once each, anything else every time. */
+function patchFailureReporter(deps: PodConditionDeps, podName: string): (err: unknown) => void {
+  let forbiddenLogged = false;
+  let notFoundLogged = false;
+  return (err) => {
+    const failure = kubeFailure(err);
+    if (failure.status_code === 404) {
+      deps.metrics.patches.inc({ result: 'not_found' }); // the pod is going away: nothing to keep in step
+      if (!notFoundLogged) deps.log.info({ ...failure, pod: podName }, 'pod not found for its condition patch (going away?)');
+      notFoundLogged = true;
+      return;
+    }
+    if (failure.status_code === 403) {
+      deps.metrics.patches.inc({ result: 'forbidden' });
+      if (!forbiddenLogged) deps.log.warn({ ...failure, needs: 'Role rules: get pods; patch pods/status; create events' }, 'not allowed to patch the pod status (RBAC)');
+      forbiddenLogged = true;
+      return;
+    }
+    deps.metrics.patches.inc({ result: 'error' });
+    deps.log.warn(failure, 'pod condition patch failed; retried on the next probe');
+  };
+}
+
+async function recordEvent(core: CoreV1Api, pod: Pod, state: ConditionState): Promise<void> {
+  const now = new Date();
+  const { name, namespace } = pod;
+  await core.createNamespacedEvent({
+    namespace,
+    body: {
+      metadata: { generateName: `${name}.`, namespace },
+      involvedObject: { kind: 'Pod', name, namespace, ...(pod.uid ? { uid: pod.uid } : {}), apiVersion: 'v1' },
+      reason: state.reason,
+      message: state.message,
+      type: state.ready ? 'Normal' : 'Warning',
+      source: { component: 'orders-health-sidecar' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    },
+  });
 }
 
 /** What a log line may say of a failed Kubernetes call: the HTTP status with the Status body's reason

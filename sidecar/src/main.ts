@@ -8,7 +8,8 @@ import { loadSidecarConfig, SidecarConfigError, type SidecarConfig } from './con
 import { conditionFor, createPodCondition } from './kube.js';
 import { createSidecarMetrics } from './metrics.js';
 import { buildSnapshot, type Snapshot } from './results.js';
-import { createScheduler, criticalCadence, redact, type Probe } from './scheduler.js';
+import { redact } from './outcomes.js';
+import { createScheduler, criticalCadence, type Probe } from './scheduler.js';
 import { createSidecarServer } from './server.js';
 import { createSidecarLogger } from './log.js';
 

@@ -5,6 +5,7 @@
 
 import type { DependencyConfig, SidecarConfig } from './config.js';
 import type { SidecarMetrics } from './metrics.js';
+import { createOutcomeRecorder, type Log } from './outcomes.js';
 import { probeHttp } from './probes/http.js';
 import { probePostgres } from './probes/postgres.js';
 import { probeRedis } from './probes/redis.js';
@@ -42,13 +43,9 @@ export function criticalCadence(dep: { intervalMs: number; timeoutMs: number }, 
   return { steadyMs, fastMs, boundMs: steadyMs + confirmMs };
 }
 
-interface Log {
-  warn(o: object, m?: string): void;
-  info(o: object, m?: string): void;
-}
-
 export function createScheduler(config: SidecarConfig, deps: { metrics: SidecarMetrics; probe?: Probe; onChange?: () => void; log?: Log }) {
   const probe = deps.probe ?? defaultProbe;
+  const record = createOutcomeRecorder(config, deps);
   const states = new Map<string, DependencyState>(
     config.dependencies.map((c) => [
       c.name,
@@ -56,8 +53,6 @@ export function createScheduler(config: SidecarConfig, deps: { metrics: SidecarM
     ]),
   );
   const timers = new Map<string, NodeJS.Timeout>();
-  // the last failure logged per dependency: a cause repeated by fast re-probes is logged once an interval
-  const logged = new Map<string, { error: string; at: number }>();
   let stopped = false;
   let lastTickAt = Date.now();
 
@@ -65,85 +60,18 @@ export function createScheduler(config: SidecarConfig, deps: { metrics: SidecarM
     if (s.inFlight) return; // single-flight
     s.inFlight = true;
     try {
-      let outcome = await probe(s.config).catch((err: unknown) => ({
-        status: 'failed' as const,
-        reason: 'protocol' as const,
-        responseTimeMs: null,
-        error: String((err as Error).message),
-      }));
-      // answered, but slowly: a warning
-      if (outcome.status === 'connected' && outcome.responseTimeMs !== null && outcome.responseTimeMs > s.config.timeoutMs * config.slowRatio) {
-        outcome = { ...outcome, status: 'warning' };
-      }
-      record(s, outcome);
+      record(s, slowIsWarning(await probe(s.config).catch(failedOutcome), s.config.timeoutMs * config.slowRatio));
     } finally {
       s.inFlight = false;
       lastTickAt = Date.now();
     }
   }
 
-  function record(s: DependencyState, outcome: ProbeOutcome): void {
-    const now = new Date();
-    const ok = outcome.status === 'connected' || outcome.status === 'warning';
-    s.outcome = outcome;
-    if (outcome.status !== 'not_configured') s.lastProbeAt = now;
-    if (ok) {
-      s.lastSuccessAt = now;
-      s.consecutiveSuccesses += 1;
-      s.consecutiveFailures = 0;
-    } else if (outcome.status !== 'not_configured') {
-      s.consecutiveFailures += 1;
-      s.consecutiveSuccesses = 0;
-    }
-    const name = s.config.name;
-    const before = s.healthy;
-    if (s.config.critical) {
-      if (s.healthy === null) s.healthy = ok;
-      else if (s.healthy && s.consecutiveFailures >= config.failureThreshold) s.healthy = false;
-      else if (!s.healthy && s.consecutiveSuccesses >= config.recoveryThreshold) s.healthy = true;
-    }
-    if (outcome.error) {
-      const error = redact(outcome.error);
-      const last = logged.get(name);
-      if (!last || last.error !== error || now.getTime() - last.at >= s.config.intervalMs) {
-        logged.set(name, { error, at: now.getTime() });
-        const cause = Object.fromEntries(Object.entries(outcome.cause ?? {}).map(([k, v]) => [k, redact(v)]));
-        deps.log?.warn({ dependency: name, reason: outcome.reason, ...cause, consecutive_failures: s.consecutiveFailures, error }, `${name} probe failed: ${error}`);
-      }
-    } else if (ok) {
-      logged.delete(name);
-    }
-    if (s.config.critical && s.healthy !== before && !(before === null && s.healthy)) {
-      if (s.healthy) deps.log?.info({ dependency: name, consecutive_successes: s.consecutiveSuccesses }, `${name} healthy again: ready`);
-      else deps.log?.warn({ dependency: name, consecutive_failures: s.consecutiveFailures, reason: outcome.reason }, `${name} unhealthy: not ready`);
-    }
-    const m = deps.metrics;
-    if (outcome.status !== 'not_configured') {
-      m.up.set({ dependency: name, kind: s.config.kind }, ok ? 1 : 0);
-      m.probes.inc({ dependency: name, result: outcome.status });
-      if (!ok && outcome.reason) m.failures.inc({ dependency: name, reason: outcome.reason });
-      if (outcome.responseTimeMs !== null) m.duration.observe({ dependency: name }, outcome.responseTimeMs / 1000);
-      m.lastProbe.set({ dependency: name }, now.getTime() / 1000);
-      if (s.lastSuccessAt) m.lastSuccess.set({ dependency: name }, s.lastSuccessAt.getTime() / 1000);
-    }
-    deps.onChange?.();
-  }
-
-  /** The next probe's delay; the critical dependency's jitter only shortens it, so its bound holds. */
-  function delayOf(s: DependencyState): number {
-    const c = s.config;
-    if (!c.critical) return c.intervalMs * (1 + (Math.random() * 2 - 1) * config.jitterRatio);
-    const shorter = (ms: number) => ms * (1 - Math.random() * config.jitterRatio);
-    const cadence = criticalCadence(c, config.fastIntervalMs, config.failureThreshold);
-    // failing (confirming a failure) or unhealthy (confirming recovery): fastinter
-    return shorter(s.healthy !== true || s.consecutiveFailures > 0 ? cadence.fastMs : cadence.steadyMs);
-  }
-
   function schedule(s: DependencyState): void {
     if (stopped || !s.config.target) return;
     const timer = setTimeout(() => {
       void probeOne(s).finally(() => schedule(s));
-    }, delayOf(s));
+    }, delayOf(s, config));
     timer.unref();
     timers.set(s.config.name, timer);
   }
@@ -172,9 +100,23 @@ export function createScheduler(config: SidecarConfig, deps: { metrics: SidecarM
   };
 }
 
-/** Error text may carry a URL with a password: keep the logs clean. */
-export function redact(text: string): string {
-  return text.replace(/(\w+:\/\/[^:/@\s]*:)[^@\s]+@/g, '$1***@');
+function failedOutcome(err: unknown): ProbeOutcome {
+  return { status: 'failed', reason: 'protocol', responseTimeMs: null, error: String((err as Error).message) };
+}
+
+/** Answered, but slowly: a warning. */
+function slowIsWarning(outcome: ProbeOutcome, slowMs: number): ProbeOutcome {
+  return outcome.status === 'connected' && outcome.responseTimeMs !== null && outcome.responseTimeMs > slowMs ? { ...outcome, status: 'warning' } : outcome;
+}
+
+/** The next probe's delay; the critical dependency's jitter only shortens it, so its bound holds. */
+function delayOf(s: DependencyState, config: SidecarConfig): number {
+  const c = s.config;
+  if (!c.critical) return c.intervalMs * (1 + (Math.random() * 2 - 1) * config.jitterRatio);
+  const shorter = (ms: number) => ms * (1 - Math.random() * config.jitterRatio);
+  const cadence = criticalCadence(c, config.fastIntervalMs, config.failureThreshold);
+  // failing (confirming a failure) or unhealthy (confirming recovery): fastinter
+  return shorter(s.healthy !== true || s.consecutiveFailures > 0 ? cadence.fastMs : cadence.steadyMs);
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;

@@ -2,6 +2,7 @@
 // Plain node:http: three fixed routes need no framework.
 
 import { createServer, type Server } from 'node:http';
+import { RESULTS_PATH } from '@orders/health-snapshot';
 import type { Registry } from 'prom-client';
 import type { Snapshot } from './results.js';
 
@@ -12,7 +13,7 @@ export function createSidecarServer(deps: { snapshot(): Snapshot; registry: Regi
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/problem+json' }).end('{"title":"Method Not Allowed","status":405}');
       return;
     }
-    if (path === '/v1/results') {
+    if (path === RESULTS_PATH) {
       const snap = deps.snapshot();
       const etag = `W/"${snap.version}-${snap.ready ? 1 : 0}-${Object.values(snap.dependencies).filter((d) => d.stale).length}"`;
       res.setHeader('etag', etag);

@@ -2,9 +2,8 @@
 // reading, JSON bodies, then openapi-backend for every route, and problem+json for every error.
 import express, { type Express } from 'express';
 import type { Document, OpenAPIBackend } from 'openapi-backend';
-import { describeConfig, type Config } from './config.js';
-import { createHealthHandlers } from './health/handlers.js';
-import { createHealthReader } from './health/reader.js';
+import type { Config } from './config.js';
+import { createServiceHealth } from './health/service-health.js';
 import type { Log } from './log.js';
 import { anonymousProbes, createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
 import { readBearerToken } from './http/auth.js';
@@ -58,7 +57,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...createOrderHandlers({ orders: deps.orders, metrics, service }),
     ...createStatsHandlers({ stats: deps.stats }),
     ...createWebhookHandlers({ webhooks: deps.webhooks }),
-    ...(deps.health ?? defaultHealth(config, deps.state)).handlers,
+    ...(deps.health ?? createServiceHealth(config, deps.state ?? { ready: true, shuttingDown: false, migrationsApplied: true })).handlers,
   });
 
   const app = express();
@@ -115,16 +114,4 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(problemErrorHandler(log));
 
   return { app, metrics, document, api };
-}
-
-function defaultHealth(config: Config, state = { ready: true, shuttingDown: false, migrationsApplied: true }) {
-  return {
-    handlers: createHealthHandlers({
-      reader: createHealthReader({ sidecarUrl: config.sidecarUrl }),
-      service: { name: config.serviceName, version: config.version, environment: config.environment, platform: config.platform },
-      state,
-      details: config.healthDetails,
-      describeConfig: () => describeConfig(config),
-    }),
-  };
 }

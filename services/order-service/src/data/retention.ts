@@ -44,38 +44,43 @@ export interface RetentionDeps {
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 }
 
-export function createRetention(db: Database, deps: RetentionDeps) {
-  const { policy } = deps;
-  const hoursOf: Record<RetentionTable, number> = {
+/** How old a row of each table must be (idempotency keys carry their own expiry). */
+function hoursOf(policy: RetentionPolicy): Record<RetentionTable, number> {
+  return {
     outbox_events: policy.outboxDeliveredHours,
     stock_reservations: policy.reservationsSettledHours,
     idempotency_keys: 0,
     webhook_deliveries: policy.outboxDeliveredHours,
   };
+}
+
+/** One batch: how many rows it deleted. */
+async function purgeBatch(db: Database, table: RetentionTable, batchSize: number, hours: number): Promise<number> {
+  const key = KEY[table];
+  const rows = await db.query<{ n: string }>(
+    `WITH doomed AS (
+       SELECT ${key.join(', ')} FROM ${table} WHERE ${PURGEABLE[table]}
+        ORDER BY ${ORDER[table]} LIMIT $batch FOR UPDATE SKIP LOCKED)
+     , gone AS (DELETE FROM ${table} t USING doomed d WHERE ${key.map((k) => `t.${k} = d.${k}`).join(' AND ')} RETURNING 1)
+     SELECT count(*) AS n FROM gone`,
+    { bind: { batch: batchSize, ...(table === 'idempotency_keys' ? {} : { hours }) }, type: QueryTypes.SELECT },
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export function createRetention(db: Database, deps: RetentionDeps) {
+  const { policy } = deps;
+  const hours = hoursOf(policy);
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
   let stopped = false;
-
-  /** One batch: how many rows it deleted. */
-  async function purgeBatch(table: RetentionTable): Promise<number> {
-    const key = KEY[table];
-    const rows = await db.query<{ n: string }>(
-      `WITH doomed AS (
-         SELECT ${key.join(', ')} FROM ${table} WHERE ${PURGEABLE[table]}
-          ORDER BY ${ORDER[table]} LIMIT $batch FOR UPDATE SKIP LOCKED)
-       , gone AS (DELETE FROM ${table} t USING doomed d WHERE ${key.map((k) => `t.${k} = d.${k}`).join(' AND ')} RETURNING 1)
-       SELECT count(*) AS n FROM gone`,
-      { bind: { batch: policy.batchSize, ...(table === 'idempotency_keys' ? {} : { hours: hoursOf[table] }) }, type: QueryTypes.SELECT },
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
 
   /** Purges each table in batches until a batch comes back short (or the run's budget is spent). */
   async function purgeOnce(): Promise<Record<RetentionTable, number>> {
     const total = { outbox_events: 0, stock_reservations: 0, idempotency_keys: 0, webhook_deliveries: 0 };
     for (const table of RETENTION_TABLES) {
       for (let i = 0; i < policy.maxBatchesPerRun && !stopped; i++) {
-        const n = await purgeBatch(table);
+        const n = await purgeBatch(db, table, policy.batchSize, hours[table]);
         total[table] += n;
         if (n > 0) deps.purged?.inc({ table }, n);
         if (n < policy.batchSize) break;

@@ -73,9 +73,15 @@ function deliveryOf(r: Record<string, unknown>): WebhookDelivery {
   };
 }
 
-export function createWebhookStore(db: Database) {
-  const select = (sql: string, bind: Record<string, unknown> = {}) => db.query<Record<string, unknown>>(sql, { bind, type: QueryTypes.SELECT });
+type Select = (sql: string, bind?: Record<string, unknown>) => Promise<Array<Record<string, unknown>>>;
 
+export function createWebhookStore(db: Database) {
+  const select: Select = (sql, bind = {}) => db.query<Record<string, unknown>>(sql, { bind, type: QueryTypes.SELECT });
+  return { ...endpointQueries(select), ...deliveryLogQueries(select), ...deliveryWorkQueries(db, select) };
+}
+
+/** The endpoints an admin registers, and their secret rotation. */
+function endpointQueries(select: Select) {
   return {
     async createEndpoint(input: { url: string; eventTypes: string[]; secret: string; enabled: boolean }): Promise<WebhookEndpoint> {
       const [row] = await select(
@@ -114,6 +120,12 @@ export function createWebhookStore(db: Database) {
       );
       return row ? endpointOf(row) : null;
     },
+  };
+}
+
+/** The delivery log an admin reads, replays and hurries. */
+function deliveryLogQueries(select: Select) {
+  return {
     async listDeliveries(endpointId: number, limit: number): Promise<WebhookDelivery[]> {
       return (await select('SELECT * FROM webhook_deliveries WHERE endpoint_id = $id ORDER BY id DESC LIMIT $limit', { id: endpointId, limit })).map(deliveryOf);
     },
@@ -138,6 +150,12 @@ export function createWebhookStore(db: Database) {
       );
       return row ? deliveryOf(row) : null;
     },
+  };
+}
+
+/** What the delivery worker claims and records. */
+function deliveryWorkQueries(db: Database, select: Select) {
+  return {
     /**
      * Claims due deliveries for leaseSeconds. A delivery waits while an earlier one of the same order
      * to the same endpoint is still pending, so each endpoint sees an order's events in order.

@@ -9,7 +9,7 @@ export interface ServiceMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   ordersCreated: Counter<string>;
   statusTransitions: Counter<'from' | 'to'>;
-  /** for the cache (later issue): cache = order|stats|…, result = hit|miss|error */
+  /** cache = order|stats|…, result = hit|miss|error */
   cacheRequests: Counter<'cache' | 'result'>;
   /** refused checkouts by reason (one of CHECKOUT_REFUSAL_REASONS) */
   checkoutRefusals: Counter<'reason'>;
@@ -39,14 +39,11 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       registry.removeSingleMetric(name);
     }
   }
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
   return {
     registry,
-    httpRequests: new Counter({
-      name: 'orders_http_requests_total',
-      help: 'HTTP requests answered, by method, OpenAPI route template and status code',
-      labelNames: ['method', 'route', 'status'] as const,
-      registers: [registry],
-    }),
+    httpRequests: counter('orders_http_requests_total', 'HTTP requests answered, by method, OpenAPI route template and status code', ['method', 'route', 'status']),
     httpDuration: new Histogram({
       name: 'orders_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, OpenAPI route template and status code',
@@ -54,69 +51,37 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    ordersCreated: new Counter({
-      name: 'orders_created_total',
-      help: 'Orders created (idempotent replays not counted)',
-      registers: [registry],
-    }),
-    statusTransitions: new Counter({
-      name: 'orders_status_transitions_total',
-      help: 'Order status changes, by previous and new status',
-      labelNames: ['from', 'to'] as const,
-      registers: [registry],
-    }),
-    cacheRequests: new Counter({
-      name: 'orders_cache_requests_total',
-      help: 'Cache lookups, by cache and result (hit, miss, error)',
-      labelNames: ['cache', 'result'] as const,
-      registers: [registry],
-    }),
-    checkoutRefusals: new Counter({
-      name: 'orders_checkout_refusals_total',
-      help: 'Checkouts refused, by reason (stock, product_unavailable, empty_cart, peer_unavailable, dependency_unavailable, blocked, invalid, other)',
-      labelNames: ['reason'] as const,
-      registers: [registry],
-    }),
-    outboxPending: new Gauge({
-      name: 'orders_outbox_events_pending',
-      help: 'Outbox events not yet delivered (not published or cart not cleared), as of the relay\'s last look',
-      registers: [registry],
-    }),
-    outboxOldestPendingAge: new Gauge({
-      name: 'orders_outbox_oldest_pending_age_seconds',
-      help: 'Age of the oldest undelivered outbox event (0 when none), as of the relay\'s last look',
-      registers: [registry],
-    }),
-    outboxDeliveries: new Counter({
-      name: 'orders_outbox_deliveries_total',
-      help: 'Outbox delivery attempts, by step (publish, clear_cart) and result (ok, error)',
-      labelNames: ['step', 'result'] as const,
-      registers: [registry],
-    }),
-    webhookDeliveries: new Counter({
-      name: 'orders_webhook_deliveries_total',
-      help: 'Webhook delivery attempts, by result (delivered, retry: failed and tried again, failed: the last attempt failed)',
-      labelNames: ['result'] as const,
-      registers: [registry],
-    }),
-    retentionPurged: new Counter({
-      name: 'orders_retention_rows_purged_total',
-      help: 'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys, webhook_deliveries)',
-      labelNames: ['table'] as const,
-      registers: [registry],
-    }),
-    accountChecks: new Counter({
-      name: 'orders_account_checks_total',
-      help: 'Account checks before a checkout, by result (active, refused, unauthenticated, unavailable) and source (user_service, cache)',
-      labelNames: ['result', 'source'] as const,
-      registers: [registry],
-    }),
-    accountCheckUnavailable: new Counter({
-      name: 'orders_account_check_unavailable_total',
-      help: 'Checkouts whose account the user service could not check (down, slow, odd answer), by decision (allowed, refused)',
-      labelNames: ['decision'] as const,
-      registers: [registry],
-    }),
+    ordersCreated: counter('orders_created_total', 'Orders created (idempotent replays not counted)', []),
+    statusTransitions: counter('orders_status_transitions_total', 'Order status changes, by previous and new status', ['from', 'to']),
+    cacheRequests: counter('orders_cache_requests_total', 'Cache lookups, by cache and result (hit, miss, error)', ['cache', 'result']),
+    checkoutRefusals: counter(
+      'orders_checkout_refusals_total',
+      'Checkouts refused, by reason (stock, product_unavailable, empty_cart, peer_unavailable, dependency_unavailable, blocked, invalid, other)',
+      ['reason'],
+    ),
+    outboxPending: gauge('orders_outbox_events_pending', "Outbox events not yet delivered (not published or cart not cleared), as of the relay's last look"),
+    outboxOldestPendingAge: gauge('orders_outbox_oldest_pending_age_seconds', "Age of the oldest undelivered outbox event (0 when none), as of the relay's last look"),
+    outboxDeliveries: counter('orders_outbox_deliveries_total', 'Outbox delivery attempts, by step (publish, clear_cart) and result (ok, error)', ['step', 'result']),
+    webhookDeliveries: counter(
+      'orders_webhook_deliveries_total',
+      'Webhook delivery attempts, by result (delivered, retry: failed and tried again, failed: the last attempt failed)',
+      ['result'],
+    ),
+    retentionPurged: counter(
+      'orders_retention_rows_purged_total',
+      'Rows deleted by the retention purge, by table (outbox_events, stock_reservations, idempotency_keys, webhook_deliveries)',
+      ['table'],
+    ),
+    accountChecks: counter(
+      'orders_account_checks_total',
+      'Account checks before a checkout, by result (active, refused, unauthenticated, unavailable) and source (user_service, cache)',
+      ['result', 'source'],
+    ),
+    accountCheckUnavailable: counter(
+      'orders_account_check_unavailable_total',
+      'Checkouts whose account the user service could not check (down, slow, odd answer), by decision (allowed, refused)',
+      ['decision'],
+    ),
   };
 }
 

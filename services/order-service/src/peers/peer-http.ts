@@ -43,81 +43,87 @@ class PeerFailure extends Error {
   }
 }
 
+interface Target {
+  name: string;
+  base: string;
+  hostname: string;
+  port: number;
+  timeoutMs: number;
+}
+
+/** One attempt as a client span (a retry is a second span); its traceparent goes to the peer. */
+function attempt(target: Target, req: PeerRequest): Promise<PeerResponse> {
+  // ids out of the span name, so names stay few: GET /products/{id}
+  const template = req.path.replace(/\/\d+(?=\/|$)/g, '/{id}');
+  const attributes = {
+    'http.request.method': req.method,
+    'server.address': target.hostname,
+    'server.port': target.port,
+    'url.template': template,
+    'peer.service': target.name,
+  };
+  return tracer.startActiveSpan(`${req.method} ${template}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      const res = await send(target, req);
+      span.setAttribute('http.response.status_code', res.status);
+      return res;
+    } catch (err) {
+      markFailed(span, err);
+      if (err instanceof PeerFailure) span.setAttribute('error.type', err.reason);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+async function send({ name, base, timeoutMs }: Target, req: PeerRequest): Promise<PeerResponse> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (req.ctx?.authorization) headers.authorization = req.ctx.authorization;
+  if (req.ctx?.requestId) headers['x-request-id'] = req.ctx.requestId;
+  injectTraceContext(headers);
+  const init: RequestInit = { method: req.method, headers, signal: AbortSignal.timeout(timeoutMs) };
+  if (req.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(req.body);
+  }
+  try {
+    const res = await fetch(`${base}${req.path}`, init);
+    const text = await res.text();
+    if (res.status >= 500) throw new PeerFailure('http_status', `${name} answered ${res.status}`);
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
+  } catch (err) {
+    if (err instanceof PeerFailure) throw err;
+    const e = err as { name?: string; type?: string };
+    if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'aborted') {
+      throw new PeerFailure('timeout', `${name} did not answer within ${timeoutMs} ms`);
+    }
+    throw new PeerFailure('connect', `${name} could not be reached`);
+  }
+}
+
+async function withRetry(target: Target, req: PeerRequest): Promise<PeerResponse> {
+  try {
+    return await attempt(target, req);
+  } catch (err) {
+    if (!req.idempotent) throw err;
+    await sleep(50 + Math.random() * 100); // jitter, so replicas do not retry in step
+    return attempt(target, req);
+  }
+}
+
 export function createPeer(name: string, options: PeerOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? 3000;
-  const resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
   const server = new URL(base);
-  const serverPort = Number(server.port || (server.protocol === 'https:' ? 443 : 80));
-
-  /** One attempt as a client span (a retry is a second span); its traceparent goes to the peer. */
-  function attempt(req: PeerRequest): Promise<PeerResponse> {
-    // ids out of the span name, so names stay few: GET /products/{id}
-    const template = req.path.replace(/\/\d+(?=\/|$)/g, '/{id}');
-    return tracer.startActiveSpan(
-      `${req.method} ${template}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'http.request.method': req.method,
-          'server.address': server.hostname,
-          'server.port': serverPort,
-          'url.template': template,
-          'peer.service': name,
-        },
-      },
-      async (span) => {
-        try {
-          const res = await send(req);
-          span.setAttribute('http.response.status_code', res.status);
-          return res;
-        } catch (err) {
-          markFailed(span, err);
-          if (err instanceof PeerFailure) span.setAttribute('error.type', err.reason);
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
-    );
-  }
-
-  async function send(req: PeerRequest): Promise<PeerResponse> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (req.ctx?.authorization) headers.authorization = req.ctx.authorization;
-    if (req.ctx?.requestId) headers['x-request-id'] = req.ctx.requestId;
-    injectTraceContext(headers);
-    const init: RequestInit = { method: req.method, headers, signal: AbortSignal.timeout(timeoutMs) };
-    if (req.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(req.body);
-    }
-    try {
-      const res = await fetch(`${base}${req.path}`, init);
-      const text = await res.text();
-      if (res.status >= 500) throw new PeerFailure('http_status', `${name} answered ${res.status}`);
-      return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
-    } catch (err) {
-      if (err instanceof PeerFailure) throw err;
-      const e = err as { name?: string; type?: string };
-      if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'aborted') {
-        throw new PeerFailure('timeout', `${name} did not answer within ${timeoutMs} ms`);
-      }
-      throw new PeerFailure('connect', `${name} could not be reached`);
-    }
-  }
-
-  async function withRetry(req: PeerRequest): Promise<PeerResponse> {
-    try {
-      return await attempt(req);
-    } catch (err) {
-      if (!req.idempotent) throw err;
-      await sleep(50 + Math.random() * 100); // jitter, so replicas do not retry in step
-      return attempt(req);
-    }
-  }
-
-  const breaker = new CircuitBreaker(withRetry, {
+  const target: Target = {
+    name,
+    base,
+    hostname: server.hostname,
+    port: Number(server.port || (server.protocol === 'https:' ? 443 : 80)),
+    timeoutMs: options.timeoutMs ?? 3000,
+  };
+  const resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
+  const breaker = new CircuitBreaker((req: PeerRequest) => withRetry(target, req), {
     name,
     timeout: false, // each attempt has its own AbortSignal timeout
     errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
@@ -149,5 +155,3 @@ export function createPeer(name: string, options: PeerOptions) {
     shutdown: () => breaker.shutdown(),
   };
 }
-
-export type Peer = ReturnType<typeof createPeer>;

@@ -5,8 +5,7 @@ import type { MigrationFn } from './index.js';
 const STATUSES = "'pending','confirmed','processing','shipped','delivered','cancelled','refunded'";
 const PAYMENT = "'pending','paid','failed','refunded'";
 
-export const up: MigrationFn = async ({ context: q }) => {
-  await q.query(`
+const ORDERS = `
     CREATE TABLE orders (
       id                   BIGSERIAL PRIMARY KEY,
       order_number         VARCHAR(32)  NOT NULL,
@@ -42,8 +41,9 @@ export const up: MigrationFn = async ({ context: q }) => {
     );
     CREATE INDEX orders_user_created_idx ON orders (user_id, created_at DESC, id DESC);
     CREATE INDEX orders_status_created_idx ON orders (status, created_at DESC, id DESC);
-    CREATE INDEX orders_created_idx ON orders (created_at DESC, id DESC);
+    CREATE INDEX orders_created_idx ON orders (created_at DESC, id DESC);`;
 
+const ORDER_ITEMS = `
     CREATE TABLE order_items (
       id                BIGSERIAL PRIMARY KEY,
       order_id          BIGINT  NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
@@ -55,8 +55,9 @@ export const up: MigrationFn = async ({ context: q }) => {
       unit_price_cents  BIGINT  NOT NULL CHECK (unit_price_cents >= 0),
       total_price_cents BIGINT  NOT NULL CHECK (total_price_cents >= 0)
     );
-    CREATE INDEX order_items_order_idx ON order_items (order_id);
+    CREATE INDEX order_items_order_idx ON order_items (order_id);`;
 
+const ORDER_STATUS_HISTORY = `
     CREATE TABLE order_status_history (
       id          BIGSERIAL PRIMARY KEY,
       order_id    BIGINT      NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
@@ -68,7 +69,10 @@ export const up: MigrationFn = async ({ context: q }) => {
       created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     CREATE INDEX order_status_history_order_idx ON order_status_history (order_id, id);
-  `);
+  `;
+
+export const up: MigrationFn = async ({ context: q }) => {
+  await q.query(ORDERS + ORDER_ITEMS + ORDER_STATUS_HISTORY);
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
