@@ -11,6 +11,7 @@ import { readBearerToken } from './http/auth.js';
 import { jsonBody } from './http/body.js';
 import { corsPolicy } from './http/cors.js';
 import { createServiceMetrics, measureRequests, type ServiceMetrics } from './http/metrics.js';
+import { isDatabaseUnavailable } from './data/database.js';
 import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.js';
 import { problemErrorHandler } from './http/problem.js';
 import { publicPrefix } from './http/public-path.js';
@@ -55,7 +56,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const api = await createApi(document, {
     ...serviceHandlers({ document, metrics, service }),
-    ...createOrderHandlers({ orders: deps.orders, metrics, service }),
+    ...createOrderHandlers({ orders: deps.orders, metrics, service, isDatabaseUnavailable }),
     ...createStatsHandlers({ stats: deps.stats }),
     ...createWebhookHandlers({ webhooks: deps.webhooks }),
     ...(deps.health ?? defaultHealth(config, deps.state)).handlers,
@@ -112,7 +113,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const request = { method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
     api.handleRequest(request, req, res).catch(next);
   });
-  app.use(problemErrorHandler(log));
+  app.use(problemErrorHandler(log, isDatabaseUnavailable));
 
   return { app, metrics, document, api };
 }

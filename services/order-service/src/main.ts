@@ -16,7 +16,6 @@ import type { Cart, Catalog } from './orders/ports.js';
 import { createDatabase, pendingMigrations, runMigrations } from './data/index.js';
 import { databaseTarget } from './data/database-tls.js';
 import { describeCause } from './describe-error.js';
-import { createOrderService } from './orders/service.js';
 import { adaptOrderService } from './http/order-use-cases.js';
 import { createOrderSearch } from './data/order-search.js';
 import { createExportOrders } from './orders/export-orders.js';
@@ -26,11 +25,12 @@ import { createTopProducts } from './orders/top-products.js';
 import { createCartClient, createProductClient, createUserClient } from './peers/index.js';
 import { createAccountGate, type AccountGate } from './orders/account-gate.js';
 import jwt from 'jsonwebtoken';
-import { withOrderCache } from './cache/order-cache.js';
+import { createResponseCache } from './cache/order-cache.js';
+import { withResponseCache } from './http/cached-order-use-cases.js';
+import { createOrderPersistence } from './data/order-persistence.js';
+import { wireOrderService } from './wiring/order-service.js';
 import { createRedisClient } from './cache/redis-client.js';
-import { createOutbox } from './data/outbox.js';
 import { createRetention } from './data/retention.js';
-import { createStockReservations } from './data/stock-reservations.js';
 import { createStreamPublisher } from './events/stream-publisher.js';
 import { createOutboxRelay } from './orders/outbox-relay.js';
 import { createStockReconciler } from './orders/stock-reconciler.js';
@@ -134,8 +134,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       log.warn('account check off: USER_SERVICE_URL is not set, so blocked accounts are not refused at checkout');
     }
 
-    const service = createOrderService({
-      sequelize: database,
+    // the order tables' adapters, built once: the use cases, the relay and the reconciler share them
+    const persistence = createOrderPersistence(database, { idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds } });
+    const service = wireOrderService({
+      persistence,
       accountGate,
       catalog: catalog ?? unconfiguredCatalog(),
       cart: cart ?? unconfiguredCart(),
@@ -143,7 +145,6 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       pricing: config.pricing,
       log,
       stockManagement: config.stockManagement,
-      idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds },
       deadlines: { statementTimeoutMs: config.dbQueryTimeoutMs, peerTimeoutMs: config.peerTimeoutMs },
       singleSession: config.dbSingleSession,
       ...(config.testFaultPoint === 'after-stock-update' ? { faults: { afterStockUpdate: killSelf } } : {}),
@@ -153,7 +154,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     const redis = config.redisUrl ? createRedisClient(config.redisUrl, { caFile: config.redisCaFile, log }) : null;
     if (redis) shutdowns.push(() => redis.disconnect());
     const relay = createOutboxRelay({
-      outbox: createOutbox(database),
+      outbox: persistence.outbox,
       publisher: redis ? createStreamPublisher(redis, { stream: config.checkout.eventsStream, maxLength: config.checkout.eventsStreamMaxLength }) : null,
       cart: cart ?? unconfiguredCart(),
       // the shopper's own token may have expired by the time the cart service is back
@@ -168,8 +169,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     shutdownsAsync.push(() => relay.stop());
     if (config.stockManagement && catalog) {
       const reconciler = createStockReconciler({
-        db: database,
-        reservations: createStockReservations(database),
+        stockLocks: persistence.stockLocks,
+        reservations: persistence.reservations,
         catalog,
         graceSeconds: config.checkout.reconcileGraceSeconds,
         intervalMs: config.checkout.reconcileIntervalSeconds * 1000,
@@ -209,8 +210,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     });
     const { app } = await createApp({
       config,
-      orders: redis ? withOrderCache(useCases, redis, { metrics, prefix: config.cachePrefix }) : useCases,
-      stats: { series: createStatsSeries(database), topProducts: createTopProducts(database) },
+      orders: redis ? withResponseCache(useCases, createResponseCache(redis, { metrics, prefix: config.cachePrefix })) : useCases,
+      stats: { series: createStatsSeries(persistence.stats), topProducts: createTopProducts(persistence.stats) },
       webhooks,
       log,
       metrics,

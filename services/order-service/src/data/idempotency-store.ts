@@ -6,26 +6,11 @@
 // stalled past its lease can never add a second order beside its retry's.
 
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { Conflict, Unprocessable } from '../domain/errors.js';
+import { KeyTakenOver, type IdempotencyBegin, type IdempotencyStore, type KeyClaim, type Tx } from '../orders/ports.js';
 import { codeOf, type Database } from './database.js';
-
-export type IdempotencyBegin = { kind: 'new'; token: string } | { kind: 'replay'; status: number; body: unknown };
-
-/** One request's claim on a key. */
-export interface KeyClaim {
-  userId: number;
-  key: string;
-  token: string;
-}
-
-/** The key was taken over by a retry after this request's lease lapsed: it must not commit. */
-export class KeyTakenOver extends Error {
-  constructor(readonly claim: KeyClaim) {
-    super('idempotency key taken over by a retry');
-    this.name = 'KeyTakenOver';
-  }
-}
+import { transactionOf } from './unit-of-work.js';
 
 export interface IdempotencyOptions {
   ttlHours: number;
@@ -37,7 +22,7 @@ function inFlight(key: string): Conflict {
   return new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
 }
 
-export function createIdempotencyStore(db: Database, options: IdempotencyOptions) {
+export function createIdempotencyStore(db: Database, options: IdempotencyOptions): IdempotencyStore {
   const lease = `${options.leaseSeconds ?? 30} seconds`;
   const ttl = `${options.ttlHours} hours`;
 
@@ -98,28 +83,28 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
    * deadlock) and returns the claims that no longer hold their key: a retry took it over. A take-over
    * now waits for this transaction, and finds the key done when it commits.
    */
-  async function hold(claims: KeyClaim[], transaction: Transaction): Promise<Set<KeyClaim>> {
+  async function hold(claims: KeyClaim[], tx: Tx): Promise<Set<KeyClaim>> {
     if (claims.length === 0) return new Set();
     const rows = await db.query<{ user_id: string; key: string; token: string | null }>(
       `SELECT k.user_id, k.key, k.token::text AS token FROM idempotency_keys k
          JOIN (SELECT * FROM jsonb_to_recordset($claims::jsonb) AS c(user_id bigint, key text)) c
            ON k.user_id = c.user_id AND k.key = c.key
         WHERE k.state = 'in_flight' ORDER BY k.user_id, k.key FOR UPDATE OF k`,
-      { bind: { claims: JSON.stringify(claims.map((c) => ({ user_id: c.userId, key: c.key }))) }, type: QueryTypes.SELECT, transaction },
+      { bind: { claims: JSON.stringify(claims.map((c) => ({ user_id: c.userId, key: c.key }))) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) },
     );
     const holders = new Set(rows.map((r) => `${r.user_id}\u0000${r.key}\u0000${r.token}`));
     return new Set(claims.filter((c) => !holders.has(`${c.userId}\u0000${c.key}\u0000${c.token}`)));
   }
 
   /** Records the response with the order; only the claim that holds the key may (hold() checked it). */
-  async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, transaction: Transaction): Promise<void> {
+  async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, tx: Tx): Promise<void> {
     const done = await db.query(
       `UPDATE idempotency_keys SET state = 'done', response_status = $status, response_body = $body::jsonb, order_id = $order
         WHERE user_id = $user AND key = $key AND token = $token AND state = 'in_flight' RETURNING key`,
       {
         bind: { user: claim.userId, key: claim.key, token: claim.token, status: response.status, body: JSON.stringify(response.body), order: response.orderId },
         type: QueryTypes.SELECT,
-        transaction,
+        transaction: transactionOf(tx),
       },
     );
     if (done.length !== 1) throw new KeyTakenOver(claim); // rolls the order back with it
@@ -135,5 +120,3 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
   // expired keys are deleted in batches by data/retention.ts
   return { begin, outcome, hold, complete, release };
 }
-
-export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

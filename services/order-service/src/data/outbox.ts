@@ -2,34 +2,16 @@
 // delivered at least once by the relay (orders/outbox-relay.ts).
 
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import type { NewOutboxEvent, OrderEventType, Outbox, OutboxEvent, Tx } from '../orders/ports.js';
 import { activeTraceparent } from '../tracing/trace-context.js';
 import { toInt, type Database } from './database.js';
+import { transactionOf } from './unit-of-work.js';
 
-export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.cancelled';
+export type { OrderEventType, Outbox, OutboxEvent } from '../orders/ports.js';
 
-export interface OutboxEvent {
-  id: number;
-  eventId: string;
-  type: OrderEventType;
-  orderId: number;
-  userId: number;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-  /** the end of this relay's claim: after it another relay may take the event */
-  claimedUntil: Date;
-  published: boolean;
-  cartCleared: boolean;
-  attempts: number;
-  /** the W3C traceparent of the request that caused the event, when it was in a trace */
-  traceparent: string | null;
-}
-
-export function createOutbox(db: Database) {
-  async function add(
-    event: { type: OrderEventType; orderId: number; userId: number; payload: Record<string, unknown>; clearCart?: boolean; traceparent?: string },
-    transaction: Transaction,
-  ): Promise<string> {
+export function createOutbox(db: Database): Outbox {
+  async function add(event: NewOutboxEvent, tx: Tx): Promise<string> {
     const eventId = randomUUID();
     // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
     const traceparent = event.traceparent ?? activeTraceparent() ?? null;
@@ -46,7 +28,7 @@ export function createOutbox(db: Database) {
         ORDER BY w.id`,
       {
         bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload), traceparent },
-        transaction,
+        transaction: transactionOf(tx),
       },
     );
     return eventId;
@@ -117,5 +99,3 @@ export function createOutbox(db: Database) {
 
   return { add, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
 }
-
-export type Outbox = ReturnType<typeof createOutbox>;

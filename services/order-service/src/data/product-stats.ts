@@ -3,15 +3,8 @@
 
 import { QueryTypes, type Transaction } from 'sequelize';
 import { countsAsSold, type OrderStatus } from '../domain/order-lifecycle.js';
+import type { ProductSales } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
-
-export interface ProductSales {
-  productId: number;
-  productName: string;
-  orders: number;
-  units: number;
-  revenueMinor: number;
-}
 
 /**
  * The product roll-up's part of a new order's insert (a CTE after `hourly`, reading `o` and

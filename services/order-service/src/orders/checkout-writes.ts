@@ -1,21 +1,18 @@
 // The commit side of every checkout, with or without stock: admitting members whose idempotency key
 // still holds, and writing their orders with items, history, event and recorded response.
 
-import type { Transaction } from 'sequelize';
-import { KeyTakenOver, type KeyClaim } from '../data/idempotency-store.js';
-import type { NewOrder as NewOrderRow } from '../data/order-repository.js';
 import { newOrderNumber } from '../domain/order-number.js';
+import type { NewOrderRecord, OrderRecord } from '../domain/records.js';
 import type { BatchMember } from './keyed-batcher.js';
 import type { OrderCore } from './order-core.js';
-import type { Actor, PeerContext } from './ports.js';
-import type { OrderRecord } from './records.js';
-import { toEventPayload, toOrderJson } from './views.js';
+import { toEventPayload } from './order-events.js';
+import { KeyTakenOver, type Actor, type KeyClaim, type PeerContext, type Tx } from './ports.js';
 
 /** A checkout's context inside the service: with the claim on its key once placeOrder has one. */
 export type CheckoutContext = PeerContext & { claim?: KeyClaim };
 
 /** An order as priced, before it has a number. */
-export type NewOrder = Omit<NewOrderRow, 'orderNumber' | 'createdAt'>;
+export type NewOrder = Omit<NewOrderRecord, 'orderNumber' | 'createdAt'>;
 
 export interface OrderToWrite {
   actor: Actor;
@@ -27,17 +24,16 @@ export interface OrderToWrite {
 /** At most this many checkouts share one transaction (group commit) or one stock critical section. */
 export const MAX_BATCH = 32;
 
+/** Order numbers drawn for one order before giving up (a collision is 1 in 31^8 a day). */
+const NUMBER_ATTEMPTS = 3;
+
 /**
  * Locks the keys of the members that have one and turns away those whose key a retry has taken
- * over since (KeyTakenOver); the rest may commit in transaction t, which now holds their keys.
+ * over since (KeyTakenOver); the rest may commit in tx, which now holds their keys.
  */
-export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, OrderRecord>>(
-  core: OrderCore,
-  members: M[],
-  t: Transaction,
-): Promise<M[]> {
+export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, OrderRecord>>(core: OrderCore, members: M[], tx: Tx): Promise<M[]> {
   const claims = members.flatMap((m) => (m.input.ctx.claim ? [m.input.ctx.claim] : []));
-  const fenced = await core.idempotency.hold(claims, t);
+  const fenced = await core.idempotency.hold(claims, tx);
   if (fenced.size === 0) return members;
   return members.filter((m) => {
     const claim = m.input.ctx.claim;
@@ -48,25 +44,34 @@ export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, Orde
 }
 
 /**
- * The orders of one checkout or one batch in transaction t (their keys held by it): each with its
- * items, history, roll-up, event and idempotency record, as its insert statement gave it back. An
- * order-number collision (1 in 31^8 a day) writes nothing and is retried with a fresh number.
+ * The orders of one checkout or one batch in tx (their keys held by it), each with its items,
+ * history, roll-up, event and idempotency record, as its insert gave it back.
  */
-export async function insertOrders(core: OrderCore, entries: OrderToWrite[], t: Transaction): Promise<OrderRecord[]> {
-  const records: OrderRecord[] = [];
-  for (const { actor, order, ctx, fromCart } of entries) {
-    let record: OrderRecord | null = null;
-    for (let attempt = 1; !record; attempt++) {
-      const now = core.clock();
-      record = await core.repo.insert({ ...order, orderNumber: newOrderNumber(now), createdAt: now }, actor, t);
-      if (!record && attempt >= 3) throw new Error('order numbers collided three times');
-    }
-    const orderId = record.id;
-    await core.outbox.add({ type: 'order.created', orderId, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) }, t);
-    if (ctx.claim) await core.idempotency.complete(ctx.claim, { status: 201, body: toOrderJson(record), orderId }, t);
-    records.push(record);
+export async function insertOrders(core: OrderCore, entries: OrderToWrite[], tx: Tx): Promise<OrderRecord[]> {
+  const records = await insertNumbered(core, entries, tx);
+  for (const [i, { actor, ctx, fromCart }] of entries.entries()) {
+    const record = records[i]!;
+    const event = { type: 'order.created' as const, orderId: record.id, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart };
+    await core.outbox.add({ ...event, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) }, tx);
+    if (ctx.claim) await core.idempotency.complete(ctx.claim, { status: 201, body: core.deps.respond(record), orderId: record.id }, tx);
   }
   return records;
+}
+
+/** Inserts every order with a fresh number; one whose number was taken (nothing of it written) draws again. */
+async function insertNumbered(core: OrderCore, entries: OrderToWrite[], tx: Tx): Promise<OrderRecord[]> {
+  const records: Array<OrderRecord | null> = entries.map(() => null);
+  for (let attempt = 1; records.includes(null); attempt++) {
+    if (attempt > NUMBER_ATTEMPTS) throw new Error(`order numbers collided ${NUMBER_ATTEMPTS} times`);
+    const now = core.clock();
+    const open = records.flatMap((r, i) => (r === null ? [i] : []));
+    const inserted = await core.orders.insertAll(
+      open.map((i) => ({ order: { ...entries[i]!.order, orderNumber: newOrderNumber(now), createdAt: now }, author: entries[i]!.actor })),
+      tx,
+    );
+    open.forEach((i, k) => (records[i] = inserted[k] ?? null));
+  }
+  return records as OrderRecord[];
 }
 
 export function logCreated(core: OrderCore, created: OrderRecord[]): void {

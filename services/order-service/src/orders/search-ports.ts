@@ -1,7 +1,7 @@
 // What the admin search and the export need from data/ (src/data/order-search.ts implements it).
 
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
-import type { OrderSummaryRecord } from './records.js';
+import type { OrderSummaryRecord } from '../domain/records.js';
 
 /** One search form; each has its own index. */
 export type SearchForm =

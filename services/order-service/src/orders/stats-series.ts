@@ -1,13 +1,11 @@
 // GET /admin/orders/stats/series: orders, revenue and average order value per day, ISO week or
 // month of a time zone's calendar, from the roll-ups (data/series-stats.ts).
 
-import type { Database } from '../data/database.js';
-import { statsForPeriods, type StatusCounts } from '../data/series-stats.js';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startOfLocalDay, type DayNumber, type Interval } from '../domain/local-calendar.js';
 import { toMajorNumber } from '../domain/money.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
-import type { Actor } from './ports.js';
+import type { Actor, StatsStore, StatusCounts } from './ports.js';
 
 /** At most this many points per request: a leap year of days, with room to spare. */
 export const MAX_POINTS = 400;
@@ -26,7 +24,7 @@ export interface SeriesPoint {
   counts: StatusCounts;
 }
 
-export function createStatsSeries(db: Database) {
+export function createStatsSeries(stats: StatsStore) {
   return async function statsSeries(actor: Actor, query: SeriesQuery) {
     if (actor.role !== 'admin') throw new Forbidden();
     const interval = query.interval ?? 'day';
@@ -36,7 +34,7 @@ export function createStatsSeries(db: Database) {
     const periods = periodsBetween(first, last, interval, MAX_POINTS);
     if (!periods) throw invalid('interval', `gives more than ${MAX_POINTS} points for this range; choose a longer interval or a shorter range`);
     const bounds = [...periods.map((p) => startOfLocalDay(p.first, tz)), startOfLocalDay(periods[periods.length - 1]!.end, tz)];
-    const counts = await statsForPeriods(db, bounds);
+    const counts = await stats.periods(bounds);
     const points: SeriesPoint[] = periods.map((p, i) => ({ start: dateOfDay(p.first), from: new Date(bounds[i]!), to: new Date(bounds[i + 1]!), counts: counts[i]! }));
     return toSeriesJson({ interval, tz, from: query.from, to: query.to, points });
   };

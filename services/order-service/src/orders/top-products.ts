@@ -1,17 +1,15 @@
 // GET /admin/orders/stats/products: the best-selling products over UTC days, from the product
 // roll-up (data/product-stats.ts). Sales count orders not cancelled or refunded.
 
-import type { Database } from '../data/database.js';
-import { topProducts } from '../data/product-stats.js';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import { dateOfDay } from '../domain/local-calendar.js';
 import { toMajorNumber } from '../domain/money.js';
-import type { Actor } from './ports.js';
+import type { Actor, StatsStore } from './ports.js';
 import { localDates } from './stats-series.js';
 
 export const MAX_PRODUCTS = 100;
 
-export function createTopProducts(db: Database) {
+export function createTopProducts(stats: StatsStore) {
   return async function bestProducts(actor: Actor, query: { from: string; to: string; limit?: number }) {
     if (actor.role !== 'admin') throw new Forbidden();
     const limit = query.limit ?? 10;
@@ -20,7 +18,7 @@ export function createTopProducts(db: Database) {
       throw new ValidationFailed(`Invalid request: limit ${message}`, [{ field: 'limit', message }]);
     }
     const { first, last } = localDates(query);
-    const products = await topProducts(db, { firstDay: dateOfDay(first), endDay: dateOfDay(last + 1), limit });
+    const products = await stats.topProducts({ firstDay: dateOfDay(first), endDay: dateOfDay(last + 1), limit });
     return {
       from: query.from,
       to: query.to,

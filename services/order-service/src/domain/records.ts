@@ -1,6 +1,6 @@
 // An order as the use cases see it: amounts in integer minor units, ids as numbers.
 
-import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
+import type { OrderStatus, PaymentStatus } from './order-lifecycle.js';
 
 export interface Address {
   address: string;
@@ -85,4 +85,24 @@ export interface OrderStats {
   from: Date | null;
   to: Date | null;
   currency: string;
+}
+
+/** An order as priced and numbered, before it is written. */
+export interface NewOrderRecord {
+  orderNumber: string;
+  /** defaults to now */
+  createdAt?: Date;
+  userId: number;
+  customerEmail: string;
+  customerPhone: string | null;
+  currency: string;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+  totalMinor: number;
+  shipping: Address;
+  billing: Address | null;
+  notes: string | null;
+  items: Array<Omit<OrderItemRecord, 'id'>>;
 }
