@@ -41,25 +41,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
       { bind, type: QueryTypes.SELECT },
     );
     if (inserted.length === 1) return { kind: 'new', token };
-    try {
-      const taken = await db.query(
-        `WITH free AS (
-           SELECT user_id, key FROM idempotency_keys
-            WHERE user_id = $user AND key = $key
-              AND (expires_at < now() OR (state = 'in_flight' AND locked_until < now() AND fingerprint = $fp))
-              FOR UPDATE NOWAIT)
-         UPDATE idempotency_keys k
-            SET fingerprint = $fp, state = 'in_flight', locked_until = now() + $lease::interval, token = $token,
-                expires_at = now() + $ttl::interval, response_status = NULL, response_body = NULL, order_id = NULL, created_at = now()
-           FROM free WHERE k.user_id = free.user_id AND k.key = free.key
-         RETURNING k.key`,
-        { bind, type: QueryTypes.SELECT },
-      );
-      if (taken.length === 1) return { kind: 'new', token };
-    } catch (err) {
-      if (codeOf(err) !== '55P03') throw err;
-      throw inFlight(key); // an order transaction is deciding this key right now
-    }
+    if (await takeOver(db, bind)) return { kind: 'new', token };
     const found = await outcome(userId, key, fingerprint);
     return found ?? begin(userId, key, fingerprint); // purged in between: claim again
   }
@@ -119,4 +101,30 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
 
   // expired keys are deleted in batches by data/retention.ts
   return { begin, outcome, hold, complete, release };
+}
+
+/**
+ * Takes over a key past its TTL, or in flight for the same request past its lease; never waits for
+ * a key an order transaction holds (409 in flight).
+ */
+async function takeOver(db: Database, bind: { user: number; key: string; fp: string; lease: string; ttl: string; token: string }): Promise<boolean> {
+  try {
+    const taken = await db.query(
+      `WITH free AS (
+         SELECT user_id, key FROM idempotency_keys
+          WHERE user_id = $user AND key = $key
+            AND (expires_at < now() OR (state = 'in_flight' AND locked_until < now() AND fingerprint = $fp))
+            FOR UPDATE NOWAIT)
+       UPDATE idempotency_keys k
+          SET fingerprint = $fp, state = 'in_flight', locked_until = now() + $lease::interval, token = $token,
+              expires_at = now() + $ttl::interval, response_status = NULL, response_body = NULL, order_id = NULL, created_at = now()
+         FROM free WHERE k.user_id = free.user_id AND k.key = free.key
+       RETURNING k.key`,
+      { bind, type: QueryTypes.SELECT },
+    );
+    return taken.length === 1;
+  } catch (err) {
+    if (codeOf(err) !== '55P03') throw err;
+    throw inFlight(bind.key); // an order transaction is deciding this key right now
+  }
 }

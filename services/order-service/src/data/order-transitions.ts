@@ -45,7 +45,7 @@ export function createOrderTransitions(db: Database) {
     const row = rows[0];
     if (!row) return null;
     const change = { orderId: args.id, createdAt: row.created_at, from: row.previous, to: args.to, totalCents: toInt(row.total_cents) };
-    await countInDailyStats(change, transaction);
+    await countInDailyStats(db, change, transaction);
     await countInHourlyStats(db, change, transaction);
     await countInProductStats(db, change, transaction);
     return row.previous;
@@ -67,21 +67,21 @@ export function createOrderTransitions(db: Database) {
     return rows.length === 1;
   }
 
-  /** Moves one order between statuses in the daily roll-up (same transaction as the change). */
-  async function countInDailyStats(change: { createdAt: Date; from: OrderStatus; to: OrderStatus; totalCents: number }, transaction: Transaction) {
-    const day = new Date(change.createdAt).toISOString().slice(0, 10);
-    const { from, to, totalCents: cents } = change;
-    await db.query(
-      `INSERT INTO order_stats_daily (day, status, orders, total_cents) VALUES ($day, $to, 1, $cents)
-         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
-                                                 total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents`,
-      { bind: { day, to, cents }, transaction },
-    );
-    await db.query(`UPDATE order_stats_daily SET orders = orders - 1, total_cents = total_cents - $cents WHERE day = $day AND status = $from`, {
-      bind: { day, from, cents },
-      transaction,
-    });
-  }
-
   return { addHistory, transition, updateFields };
+}
+
+/** Moves one order between statuses in the daily roll-up (same transaction as the change). */
+async function countInDailyStats(db: Database, change: { createdAt: Date; from: OrderStatus; to: OrderStatus; totalCents: number }, transaction: Transaction) {
+  const day = new Date(change.createdAt).toISOString().slice(0, 10);
+  const { from, to, totalCents: cents } = change;
+  await db.query(
+    `INSERT INTO order_stats_daily (day, status, orders, total_cents) VALUES ($day, $to, 1, $cents)
+       ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
+                                               total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents`,
+    { bind: { day, to, cents }, transaction },
+  );
+  await db.query(`UPDATE order_stats_daily SET orders = orders - 1, total_cents = total_cents - $cents WHERE day = $day AND status = $from`, {
+    bind: { day, from, cents },
+    transaction,
+  });
 }

@@ -10,6 +10,14 @@ import { transactionOf } from './unit-of-work.js';
 
 export type { OrderEventType, Outbox, OutboxEvent } from '../orders/ports.js';
 
+const CLAIM_DUE = `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
+  WHERE id IN (SELECT id FROM outbox_events
+                WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
+                  AND next_attempt_at <= now()
+                  AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
+  RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`;
+
 export function createOutbox(db: Database): Outbox {
   async function add(event: NewOutboxEvent, tx: Tx): Promise<string> {
     const eventId = randomUUID();
@@ -36,32 +44,8 @@ export function createOutbox(db: Database): Outbox {
 
   /** Claims up to `limit` due events for `leaseSeconds` (SKIP LOCKED: replicas share the work). */
   async function claimDue(limit: number, leaseSeconds: number): Promise<OutboxEvent[]> {
-    const rows = await db.query<Record<string, unknown>>(
-      `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
-        WHERE id IN (SELECT id FROM outbox_events
-                      WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
-                        AND next_attempt_at <= now()
-                        AND (claimed_until IS NULL OR claimed_until < now())
-                      ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`,
-      { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT },
-    );
-    return rows
-      .map((r) => ({
-        id: toInt(r.id),
-        eventId: String(r.event_id),
-        type: r.type as OrderEventType,
-        orderId: toInt(r.order_id),
-        userId: toInt(r.user_id),
-        payload: r.payload as Record<string, unknown>,
-        createdAt: new Date(String(r.created_at)),
-        claimedUntil: new Date(String(r.claimed_until)),
-        published: r.published_at != null,
-        cartCleared: r.cart_cleared_at != null,
-        attempts: Number(r.attempts),
-        traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
-      }))
-      .sort((a, b) => a.id - b.id);
+    const rows = await db.query<Record<string, unknown>>(CLAIM_DUE, { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT });
+    return rows.map(toOutboxEvent).sort((a, b) => a.id - b.id);
   }
 
   async function markPublished(id: number): Promise<void> {
@@ -98,4 +82,21 @@ export function createOutbox(db: Database): Outbox {
   }
 
   return { add, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
+}
+
+function toOutboxEvent(r: Record<string, unknown>): OutboxEvent {
+  return {
+    id: toInt(r.id),
+    eventId: String(r.event_id),
+    type: r.type as OrderEventType,
+    orderId: toInt(r.order_id),
+    userId: toInt(r.user_id),
+    payload: r.payload as Record<string, unknown>,
+    createdAt: new Date(String(r.created_at)),
+    claimedUntil: new Date(String(r.claimed_until)),
+    published: r.published_at != null,
+    cartCleared: r.cart_cleared_at != null,
+    attempts: Number(r.attempts),
+    traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
+  };
 }
