@@ -149,5 +149,3 @@ export function createPeer(name: string, options: PeerOptions) {
     shutdown: () => breaker.shutdown(),
   };
 }
-
-export type Peer = ReturnType<typeof createPeer>;
