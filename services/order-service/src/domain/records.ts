@@ -30,7 +30,17 @@ export interface StatusChangeRecord {
   createdAt: Date;
 }
 
-export interface OrderRecord {
+/** What an order costs, in integer minor units of its currency. */
+export interface OrderAmounts {
+  currency: string;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+  totalMinor: number;
+}
+
+export interface OrderRecord extends OrderAmounts {
   id: number;
   orderNumber: string;
   userId: number;
@@ -38,12 +48,6 @@ export interface OrderRecord {
   customerPhone: string | null;
   status: OrderStatus;
   paymentStatus: PaymentStatus;
-  currency: string;
-  subtotalMinor: number;
-  taxMinor: number;
-  shippingMinor: number;
-  discountMinor: number;
-  totalMinor: number;
   shipping: Address;
   billing: Address | null;
   notes: string | null;
@@ -88,21 +92,11 @@ export interface OrderStats {
 }
 
 /** An order as priced and numbered, before it is written. */
-export interface NewOrderRecord {
+export interface NewOrderRecord extends Pick<OrderRecord, NewOrderFields> {
   orderNumber: string;
   /** defaults to now */
   createdAt?: Date;
-  userId: number;
-  customerEmail: string;
-  customerPhone: string | null;
-  currency: string;
-  subtotalMinor: number;
-  taxMinor: number;
-  shippingMinor: number;
-  discountMinor: number;
-  totalMinor: number;
-  shipping: Address;
-  billing: Address | null;
-  notes: string | null;
   items: Array<Omit<OrderItemRecord, 'id'>>;
 }
+
+type NewOrderFields = 'userId' | 'customerEmail' | 'customerPhone' | 'currency' | 'subtotalMinor' | 'taxMinor' | 'shippingMinor' | 'discountMinor' | 'totalMinor' | 'shipping' | 'billing' | 'notes';
