@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { Conflict, Unprocessable } from '../domain/errors.js';
-import { KeyTakenOver, type IdempotencyBegin, type IdempotencyStore, type KeyClaim, type Tx } from '../orders/ports.js';
+import { KeyTakenOver, type IdempotencyBegin, type IdempotencyStore, type KeyClaim, type RecordedResponse, type Tx } from '../orders/ports.js';
 import { codeOf, type Database } from './database.js';
 import { transactionOf } from './unit-of-work.js';
 
@@ -78,18 +78,21 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
     return new Set(claims.filter((c) => !holders.has(`${c.userId}\u0000${c.key}\u0000${c.token}`)));
   }
 
-  /** Records the response with the order; only the claim that holds the key may (hold() checked it). */
-  async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, tx: Tx): Promise<void> {
-    const done = await db.query(
-      `UPDATE idempotency_keys SET state = 'done', response_status = $status, response_body = $body::jsonb, order_id = $order
-        WHERE user_id = $user AND key = $key AND token = $token AND state = 'in_flight' RETURNING key`,
-      {
-        bind: { user: claim.userId, key: claim.key, token: claim.token, status: response.status, body: JSON.stringify(response.body), order: response.orderId },
-        type: QueryTypes.SELECT,
-        transaction: transactionOf(tx),
-      },
+  /** Records each response with its order; only a claim that holds its key may (hold() checked it). */
+  async function completeAll(entries: Array<{ claim: KeyClaim; response: RecordedResponse }>, tx: Tx): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map(({ claim, response }) => ({ user_id: claim.userId, key: claim.key, token: claim.token, status: response.status, body: response.body, order_id: response.orderId }));
+    const done = await db.query<{ user_id: string; key: string }>(
+      `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
+         FROM jsonb_to_recordset($entries::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
+        WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
+       RETURNING k.user_id, k.key`,
+      { bind: { entries: JSON.stringify(rows) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) },
     );
-    if (done.length !== 1) throw new KeyTakenOver(claim); // rolls the order back with it
+    if (done.length === entries.length) return;
+    const recorded = new Set(done.map((r) => `${r.user_id}\u0000${r.key}`));
+    const lost = entries.find(({ claim }) => !recorded.has(`${claim.userId}\u0000${claim.key}`))!;
+    throw new KeyTakenOver(lost.claim); // rolls the orders back with it
   }
 
   /** The request failed: free the key so a retry runs again (only successes are replayed), unless a retry holds it now. */
@@ -100,7 +103,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
   }
 
   // expired keys are deleted in batches by data/retention.ts
-  return { begin, outcome, hold, complete, release };
+  return { begin, outcome, hold, completeAll, release };
 }
 
 /**

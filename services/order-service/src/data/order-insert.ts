@@ -1,7 +1,7 @@
-// The insert of new orders: each order with its items, its first history row and its counts in
-// the daily, hourly and product roll-ups, in one statement that gives the order back as inserted.
+// The insert of new orders: all orders of a checkout or batch with their items, first history rows
+// and counts in the daily, hourly and product roll-ups, in one statement that gives them back as inserted.
 
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import type { NewOrderRecord, OrderRecord } from '../domain/records.js';
 import type { ChangeAuthor, Tx } from '../orders/ports.js';
 import type { Database } from './database.js';
@@ -10,59 +10,69 @@ import { PRODUCTS_ON_INSERT } from './product-stats.js';
 import { HOURLY_ON_INSERT } from './series-stats.js';
 import { transactionOf } from './unit-of-work.js';
 
-const INSERT_ORDER = `WITH o AS (
+// one statement for every order of a checkout or batch: each CTE writes all their rows, in input
+// order, so concurrent batches lock the roll-up rows in key order
+const INSERT_ORDERS = `WITH input AS (
+         SELECT e.n, e.v FROM jsonb_array_elements($orders::jsonb) WITH ORDINALITY AS e(v, n)
+       ), o AS (
          INSERT INTO orders (order_number, user_id, customer_email, customer_phone, currency, subtotal_cents, tax_cents,
                              shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_state,
                              shipping_postal_code, shipping_country, billing_address, notes, created_at, updated_at)
-         VALUES ($number, $user, $email, $phone, $currency, $subtotal, $tax, $shipping, $discount, $total, $address, $city,
-                 $state, $postal, $country, $billing::jsonb, $notes, coalesce($created::timestamptz, now()), coalesce($created::timestamptz, now()))
+         SELECT v->>'number', (v->>'user')::bigint, v->>'email', v->>'phone', v->>'currency', (v->>'subtotal')::bigint,
+                (v->>'tax')::bigint, (v->>'shipping')::bigint, (v->>'discount')::bigint, (v->>'total')::bigint, v->>'address',
+                v->>'city', v->>'state', v->>'postal', v->>'country', nullif(v->'billing', 'null'::jsonb), v->>'notes',
+                coalesce((v->>'created')::timestamptz, now()), coalesce((v->>'created')::timestamptz, now())
+           FROM input ORDER BY n
          ON CONFLICT (order_number) DO NOTHING
          RETURNING *
+       ), numbered AS (
+         SELECT o.id, input.n, input.v FROM o JOIN input ON input.v->>'number' = o.order_number
        ), items AS (
          INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
-         SELECT o.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
+         SELECT d.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
                 (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint
-           FROM o, jsonb_array_elements($items::jsonb) WITH ORDINALITY AS e(v, n)
-          ORDER BY e.n
+           FROM numbered d, jsonb_array_elements(d.v->'items') WITH ORDINALITY AS e(v, k)
+          ORDER BY d.n, e.k
          RETURNING *
        ), history AS (
          INSERT INTO order_status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
-         SELECT o.id, NULL, 'pending', $actor, $role, 'created' FROM o
+         SELECT d.id, NULL, 'pending', (d.v->>'actor')::bigint, d.v->>'role', 'created' FROM numbered d ORDER BY d.n
          RETURNING *
        ), daily AS (
          INSERT INTO order_stats_daily (day, status, orders, total_cents)
-         SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', 1, o.total_cents FROM o
-         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + 1,
+         SELECT (o.created_at AT TIME ZONE 'UTC')::date, 'pending', count(*), sum(o.total_cents) FROM o GROUP BY 1 ORDER BY 1
+         ON CONFLICT (day, status) DO UPDATE SET orders = order_stats_daily.orders + EXCLUDED.orders,
                                                  total_cents = order_stats_daily.total_cents + EXCLUDED.total_cents
          RETURNING day
        ),
        -- each roll-up reads the one before, so every checkout locks their rows in the same order
        hourly AS (${HOURLY_ON_INSERT}),
        products AS (${PRODUCTS_ON_INSERT})
-       SELECT o.*,
-              coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i), '[]') AS items,
-              coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h), '[]') AS history
-         FROM o`;
+       SELECT o.*, d.n,
+              coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i WHERE i.order_id = o.id), '[]') AS items,
+              coalesce((SELECT json_agg(h ORDER BY h.id) FROM history h WHERE h.order_id = o.id), '[]') AS history
+         FROM o JOIN numbered d ON d.id = o.id
+        ORDER BY d.n`;
 
 export function createOrderInsert(db: Database) {
-  async function insertOne(o: NewOrderRecord, author: ChangeAuthor, transaction: Transaction): Promise<OrderRecord | null> {
-    const rows = await db.query<OrderRowWithLines>(INSERT_ORDER, { bind: bindOf(o, author), type: QueryTypes.SELECT, transaction });
-    const row = rows[0];
-    return row ? toOrderRecord(row) : null;
-  }
-
-  /** The orders as inserted, in the given order; null for one whose order number is taken. */
+  /** The orders as inserted, in the given order; null for one whose order number is taken (nothing of it written). */
   async function insertAll(orders: Array<{ order: NewOrderRecord; author: ChangeAuthor }>, tx: Tx): Promise<Array<OrderRecord | null>> {
-    const transaction = transactionOf(tx);
-    const records: Array<OrderRecord | null> = [];
-    for (const { order, author } of orders) records.push(await insertOne(order, author, transaction));
+    if (orders.length === 0) return [];
+    const rows = await db.query<OrderRowWithLines & { n: string }>(INSERT_ORDERS, {
+      bind: { orders: JSON.stringify(orders.map(({ order, author }) => rowOf(order, author))) },
+      type: QueryTypes.SELECT,
+      transaction: transactionOf(tx),
+    });
+    const records: Array<OrderRecord | null> = orders.map(() => null);
+    for (const row of rows) records[Number(row.n) - 1] = toOrderRecord(row);
     return records;
   }
 
   return { insertAll };
 }
 
-function bindOf(o: NewOrderRecord, author: ChangeAuthor): Record<string, unknown> {
+/** One order of the statement's input, as the statement reads it. */
+function rowOf(o: NewOrderRecord, author: ChangeAuthor): Record<string, unknown> {
   return {
     number: o.orderNumber,
     user: o.userId,
@@ -79,10 +89,10 @@ function bindOf(o: NewOrderRecord, author: ChangeAuthor): Record<string, unknown
     state: o.shipping.state ?? null,
     postal: o.shipping.postal_code,
     country: o.shipping.country,
-    billing: o.billing === null ? null : JSON.stringify(o.billing),
+    billing: o.billing,
     notes: o.notes,
     created: o.createdAt ? o.createdAt.toISOString() : null,
-    items: JSON.stringify(o.items.map(itemRowOf)),
+    items: o.items.map(itemRowOf),
     actor: author.userId,
     role: author.role,
   };

@@ -10,6 +10,17 @@ import { transactionOf } from './unit-of-work.js';
 
 export type { OrderEventType, Outbox, OutboxEvent } from '../orders/ports.js';
 
+const ADD_EVENTS = `WITH event AS (
+    INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
+    SELECT (e->>'eventId')::uuid, e->>'type', (e->>'orderId')::bigint, (e->>'userId')::bigint, e->'payload',
+           CASE WHEN (e->>'clearCart')::boolean THEN NULL ELSE now() END, e->>'traceparent'
+      FROM jsonb_array_elements($events::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n
+    RETURNING id, event_id, type, order_id)
+  INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
+  SELECT w.id, event.event_id, event.type, event.order_id
+    FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
+   ORDER BY event.id, w.id`;
+
 const CLAIM_DUE = `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
   WHERE id IN (SELECT id FROM outbox_events
                 WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
@@ -19,27 +30,15 @@ const CLAIM_DUE = `UPDATE outbox_events SET claimed_until = now() + make_interva
   RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`;
 
 export function createOutbox(db: Database): Outbox {
-  async function add(event: NewOutboxEvent, tx: Tx): Promise<string> {
-    const eventId = randomUUID();
+  async function addAll(events: NewOutboxEvent[], tx: Tx): Promise<string[]> {
+    if (events.length === 0) return [];
     // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
-    const traceparent = event.traceparent ?? activeTraceparent() ?? null;
-    // the webhook deliveries of the event in the same statement and transaction: one per enabled
-    // endpoint subscribed to its type when it is written (webhooks/delivery-worker.ts sends them)
-    await db.query(
-      `WITH event AS (
-         INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
-         VALUES ($eid, $type, $order, $user, $payload::jsonb, ${event.clearCart ? 'NULL' : 'now()'}, $traceparent)
-         RETURNING event_id, type, order_id)
-       INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
-       SELECT w.id, event.event_id, event.type, event.order_id
-         FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
-        ORDER BY w.id`,
-      {
-        bind: { eid: eventId, type: event.type, order: event.orderId, user: event.userId, payload: JSON.stringify(event.payload), traceparent },
-        transaction: transactionOf(tx),
-      },
-    );
-    return eventId;
+    const active = activeTraceparent() ?? null;
+    const rows = events.map((e) => ({ ...e, eventId: randomUUID(), clearCart: e.clearCart ?? false, traceparent: e.traceparent ?? active }));
+    // the webhook deliveries of the events in the same statement and transaction: one per enabled
+    // endpoint subscribed to the event's type when it is written (webhooks/delivery-worker.ts sends them)
+    await db.query(ADD_EVENTS, { bind: { events: JSON.stringify(rows) }, transaction: transactionOf(tx) });
+    return rows.map((r) => r.eventId);
   }
 
   /** Claims up to `limit` due events for `leaseSeconds` (SKIP LOCKED: replicas share the work). */
@@ -81,7 +80,9 @@ export function createOutbox(db: Database): Outbox {
     return { pending: toInt(row?.pending ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
   }
 
-  return { add, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
+  const add = async (event: NewOutboxEvent, tx: Tx): Promise<string> => (await addAll([event], tx))[0]!;
+
+  return { add, addAll, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
 }
 
 function toOutboxEvent(r: Record<string, unknown>): OutboxEvent {

@@ -14,11 +14,13 @@ import { toInt, type Database } from './database.js';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-/** The hourly roll-up's part of a new order's insert (a CTE after `daily`, reading `o`; see order-repository). */
+/** The hourly roll-up's part of the new orders' insert (a CTE after `daily`, reading `o`; see order-insert.ts): one row per hour, in order. */
 export const HOURLY_ON_INSERT = `
   INSERT INTO order_stats_hourly (hour, status, orders, total_cents)
-  SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 'pending', 1, o.total_cents FROM o, daily
-  ON CONFLICT (hour, status) DO UPDATE SET orders = order_stats_hourly.orders + 1,
+  SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 'pending', count(*), sum(o.total_cents)
+    FROM o, (SELECT 1 FROM daily LIMIT 1) AFTER_DAILY
+   GROUP BY 1 ORDER BY 1
+  ON CONFLICT (hour, status) DO UPDATE SET orders = order_stats_hourly.orders + EXCLUDED.orders,
                                            total_cents = order_stats_hourly.total_cents + EXCLUDED.total_cents
   RETURNING hour`;
 

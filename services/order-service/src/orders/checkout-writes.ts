@@ -45,16 +45,23 @@ export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, Orde
 
 /**
  * The orders of one checkout or one batch in tx (their keys held by it), each with its items,
- * history, roll-up, event and idempotency record, as its insert gave it back.
+ * history, roll-up, event and idempotency record: one statement for each kind of row, whatever the batch's size.
  */
 export async function insertOrders(core: OrderCore, entries: OrderToWrite[], tx: Tx): Promise<OrderRecord[]> {
   const records = await insertNumbered(core, entries, tx);
-  for (const [i, { actor, ctx, fromCart }] of entries.entries()) {
-    const record = records[i]!;
-    const event = { type: 'order.created' as const, orderId: record.id, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart };
-    await core.outbox.add({ ...event, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) }, tx);
-    if (ctx.claim) await core.idempotency.complete(ctx.claim, { status: 201, body: core.deps.respond(record), orderId: record.id }, tx);
-  }
+  const events = entries.map(({ actor, ctx, fromCart }, i) => ({
+    type: 'order.created' as const,
+    orderId: records[i]!.id,
+    userId: actor.userId,
+    payload: toEventPayload(records[i]!),
+    clearCart: fromCart,
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+  }));
+  await core.outbox.addAll(events, tx);
+  const responses = entries.flatMap(({ ctx }, i) =>
+    ctx.claim ? [{ claim: ctx.claim, response: { status: 201, body: core.deps.respond(records[i]!), orderId: records[i]!.id } }] : [],
+  );
+  await core.idempotency.completeAll(responses, tx);
   return records;
 }
 
@@ -65,13 +72,21 @@ async function insertNumbered(core: OrderCore, entries: OrderToWrite[], tx: Tx):
     if (attempt > NUMBER_ATTEMPTS) throw new Error(`order numbers collided ${NUMBER_ATTEMPTS} times`);
     const now = core.clock();
     const open = records.flatMap((r, i) => (r === null ? [i] : []));
+    const numbers = distinctNumbers(open.length, now);
     const inserted = await core.orders.insertAll(
-      open.map((i) => ({ order: { ...entries[i]!.order, orderNumber: newOrderNumber(now), createdAt: now }, author: entries[i]!.actor })),
+      open.map((i, k) => ({ order: { ...entries[i]!.order, orderNumber: numbers[k]!, createdAt: now }, author: entries[i]!.actor })),
       tx,
     );
     open.forEach((i, k) => (records[i] = inserted[k] ?? null));
   }
   return records as OrderRecord[];
+}
+
+/** n order numbers of the day, no two alike (the statement matches its rows back to the orders by number). */
+function distinctNumbers(n: number, now: Date): string[] {
+  const numbers = new Set<string>();
+  while (numbers.size < n) numbers.add(newOrderNumber(now));
+  return [...numbers];
 }
 
 export function logCreated(core: OrderCore, created: OrderRecord[]): void {

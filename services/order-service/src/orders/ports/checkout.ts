@@ -27,10 +27,17 @@ export interface IdempotencyStore {
   outcome(userId: number, key: string, fingerprint: string): Promise<IdempotencyBegin | null>;
   /** locks the claims' keys for tx and returns those a retry has taken over */
   hold(claims: KeyClaim[], tx: Tx): Promise<Set<KeyClaim>>;
-  /** records the response with the order; KeyTakenOver when the claim no longer holds the key */
-  complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, tx: Tx): Promise<void>;
+  /** records each response with its order in one statement; KeyTakenOver when a claim no longer holds its key */
+  completeAll(entries: Array<{ claim: KeyClaim; response: RecordedResponse }>, tx: Tx): Promise<void>;
   /** frees the key after a failure, unless a retry holds it now */
   release(claim: KeyClaim): Promise<void>;
+}
+
+/** The response a key replays: recorded with the order it created. */
+export interface RecordedResponse {
+  status: number;
+  body: unknown;
+  orderId: number;
 }
 
 export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.cancelled';
@@ -63,7 +70,9 @@ export interface OutboxEvent {
 }
 
 export interface Outbox {
-  /** writes the event in tx; returns its event id */
+  /** writes the events in tx (with their webhook deliveries) in one statement; returns their event ids */
+  addAll(events: NewOutboxEvent[], tx: Tx): Promise<string[]>;
+  /** one event: addAll of one */
   add(event: NewOutboxEvent, tx: Tx): Promise<string>;
   claimDue(limit: number, leaseSeconds: number): Promise<OutboxEvent[]>;
   markPublished(id: number): Promise<void>;
