@@ -1,10 +1,8 @@
 // GET /admin/orders/stats/series: orders, revenue and average order value per day, ISO week or
-// month of a time zone's calendar, from the roll-ups (data/series-stats.ts).
+// month of a time zone's calendar, from the roll-ups (the StatsStore port).
 
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startOfLocalDay, type DayNumber, type Interval } from '../domain/local-calendar.js';
-import { toMajorNumber } from '../domain/money.js';
-import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
 import type { Actor, StatsStore, StatusCounts } from './ports.js';
 
 /** At most this many points per request: a leap year of days, with room to spare. */
@@ -17,6 +15,15 @@ export interface SeriesQuery {
   tz?: string;
 }
 
+/** A series as the use case finds it; http/stats-views.ts makes its JSON. */
+export interface SeriesRecord {
+  interval: Interval;
+  tz: string;
+  from: string;
+  to: string;
+  points: SeriesPoint[];
+}
+
 export interface SeriesPoint {
   start: string;
   from: Date;
@@ -25,7 +32,7 @@ export interface SeriesPoint {
 }
 
 export function createStatsSeries(stats: StatsStore) {
-  return async function statsSeries(actor: Actor, query: SeriesQuery) {
+  return async function statsSeries(actor: Actor, query: SeriesQuery): Promise<SeriesRecord> {
     if (actor.role !== 'admin') throw new Forbidden();
     const interval = query.interval ?? 'day';
     const tz = query.tz ?? 'UTC';
@@ -36,7 +43,7 @@ export function createStatsSeries(stats: StatsStore) {
     const bounds = [...periods.map((p) => startOfLocalDay(p.first, tz)), startOfLocalDay(periods[periods.length - 1]!.end, tz)];
     const counts = await stats.periods(bounds);
     const points: SeriesPoint[] = periods.map((p, i) => ({ start: dateOfDay(p.first), from: new Date(bounds[i]!), to: new Date(bounds[i + 1]!), counts: counts[i]! }));
-    return toSeriesJson({ interval, tz, from: query.from, to: query.to, points });
+    return { interval, tz, from: query.from, to: query.to, points };
   };
 }
 
@@ -63,30 +70,4 @@ export function localDates(query: { from: string; to: string }): { first: DayNum
 
 function invalid(field: string, message: string): ValidationFailed {
   return new ValidationFailed(`Invalid request: ${field} ${message}`, [{ field, message }]);
-}
-
-/** The same figures as /admin/orders/stats, per point: counts per status, revenue and its average as JSON numbers. */
-export function toSeriesJson(s: { interval: Interval; tz: string; from: string; to: string; points: SeriesPoint[] }) {
-  return {
-    interval: s.interval,
-    tz: s.tz,
-    from: s.from,
-    to: s.to,
-    currency: 'USD',
-    points: s.points.map((p) => {
-      const n = (st: (typeof ORDER_STATUSES)[number]) => p.counts.get(st)?.orders ?? 0;
-      const revenueOrders = REVENUE_STATUSES.reduce((x, st) => x + n(st), 0);
-      const revenueMinor = REVENUE_STATUSES.reduce((x, st) => x + (p.counts.get(st)?.cents ?? 0), 0);
-      return {
-        start: p.start,
-        from: p.from.toISOString(),
-        to: p.to.toISOString(),
-        total_orders: ORDER_STATUSES.reduce((x, st) => x + n(st), 0),
-        ...Object.fromEntries(ORDER_STATUSES.map((st) => [`${st}_orders`, n(st)])),
-        revenue: toMajorNumber(revenueMinor),
-        // half away from zero on integers, as the statistics do
-        average_order_value: toMajorNumber(revenueOrders === 0 ? 0 : Math.floor((revenueMinor * 2 + revenueOrders) / (2 * revenueOrders))),
-      };
-    }),
-  };
 }
