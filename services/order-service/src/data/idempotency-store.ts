@@ -22,6 +22,12 @@ function inFlight(key: string): Conflict {
   return new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
 }
 
+// only the claim that holds a key (its token, still in flight) records its response
+const COMPLETE = `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
+    FROM jsonb_to_recordset($entries::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
+   WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
+  RETURNING k.user_id, k.key`;
+
 export function createIdempotencyStore(db: Database, options: IdempotencyOptions): IdempotencyStore {
   const lease = `${options.leaseSeconds ?? 30} seconds`;
   const ttl = `${options.ttlHours} hours`;
@@ -82,13 +88,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
   async function completeAll(entries: Array<{ claim: KeyClaim; response: RecordedResponse }>, tx: Tx): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(({ claim, response }) => ({ user_id: claim.userId, key: claim.key, token: claim.token, status: response.status, body: response.body, order_id: response.orderId }));
-    const done = await db.query<{ user_id: string; key: string }>(
-      `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
-         FROM jsonb_to_recordset($entries::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
-        WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
-       RETURNING k.user_id, k.key`,
-      { bind: { entries: JSON.stringify(rows) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) },
-    );
+    const done = await db.query<{ user_id: string; key: string }>(COMPLETE, { bind: { entries: JSON.stringify(rows) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) });
     if (done.length === entries.length) return;
     const recorded = new Set(done.map((r) => `${r.user_id}\u0000${r.key}`));
     const lost = entries.find(({ claim }) => !recorded.has(`${claim.userId}\u0000${claim.key}`))!;
