@@ -5,11 +5,13 @@ import type { Document, OpenAPIBackend } from 'openapi-backend';
 import type { Config } from './config.js';
 import { createServiceHealth } from './health/service-health.js';
 import type { Log } from './log.js';
-import { anonymousProbes, createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
+import { createApi, loadApiDocument, type OperationHandlers } from './http/api.js';
+import { anonymousProbes } from './http/fast-paths.js';
 import { readBearerToken } from './http/auth.js';
 import { jsonBody } from './http/body.js';
 import { corsPolicy } from './http/cors.js';
 import { createServiceMetrics, measureRequests, type ServiceMetrics } from './http/metrics.js';
+import { isDatabaseUnavailable } from './data/database.js';
 import { createOrderHandlers, type OrderUseCases } from './http/order-handlers.js';
 import { problemErrorHandler } from './http/problem.js';
 import { publicPrefix } from './http/public-path.js';
@@ -54,7 +56,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const api = await createApi(document, {
     ...serviceHandlers({ document, metrics, service }),
-    ...createOrderHandlers({ orders: deps.orders, metrics, service }),
+    ...createOrderHandlers({ orders: deps.orders, metrics, service, isDatabaseUnavailable }),
     ...createStatsHandlers({ stats: deps.stats }),
     ...createWebhookHandlers({ webhooks: deps.webhooks }),
     ...(deps.health ?? createServiceHealth(config, deps.state ?? { ready: true, shuttingDown: false, migrationsApplied: true })).handlers,
@@ -111,7 +113,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const request = { method, path: req.path, headers: req.headers as Record<string, string | string[]>, query: req.query as Record<string, string | string[]>, body: req.body as unknown };
     api.handleRequest(request, req, res).catch(next);
   });
-  app.use(problemErrorHandler(log));
+  app.use(problemErrorHandler(log, isDatabaseUnavailable));
 
   return { app, metrics, document, api };
 }

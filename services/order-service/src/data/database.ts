@@ -24,6 +24,14 @@ export interface DatabaseOptions {
 
 export type Database = Sequelize;
 
+// what each database was built with, for the adapters that size themselves by the pool
+const poolSizes = new WeakMap<Database, number>();
+
+/** The pool size the database was created with (Sequelize's own default, 5, for one made elsewhere). */
+export function poolSizeOf(db: Database): number {
+  return poolSizes.get(db) ?? 5;
+}
+
 export function createDatabase(options: DatabaseOptions): Database {
   // Sequelize copies query parameters into the driver options: the TLS ones are read and removed there
   const tls = readDatabaseTls(options.url, { caFile: options.caFile });
@@ -43,6 +51,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     },
     define: { underscored: true, timestamps: false, freezeTableName: true },
   });
+  poolSizes.set(sequelize, options.poolMax ?? 10);
   if (options.traced) {
     const url = new URL(options.url);
     traceQueries(sequelize, { database: decodeURIComponent(url.pathname.slice(1)), host: url.hostname, port: Number(url.port || 5432) });

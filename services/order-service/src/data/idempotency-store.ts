@@ -6,26 +6,11 @@
 // stalled past its lease can never add a second order beside its retry's.
 
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { Conflict, Unprocessable } from '../domain/errors.js';
+import { KeyTakenOver, type IdempotencyBegin, type IdempotencyStore, type KeyClaim, type RecordedResponse, type Tx } from '../orders/ports.js';
 import { codeOf, type Database } from './database.js';
-
-export type IdempotencyBegin = { kind: 'new'; token: string } | { kind: 'replay'; status: number; body: unknown };
-
-/** One request's claim on a key. */
-export interface KeyClaim {
-  userId: number;
-  key: string;
-  token: string;
-}
-
-/** The key was taken over by a retry after this request's lease lapsed: it must not commit. */
-export class KeyTakenOver extends Error {
-  constructor(readonly claim: KeyClaim) {
-    super('idempotency key taken over by a retry');
-    this.name = 'KeyTakenOver';
-  }
-}
+import { transactionOf } from './unit-of-work.js';
 
 export interface IdempotencyOptions {
   ttlHours: number;
@@ -37,7 +22,13 @@ function inFlight(key: string): Conflict {
   return new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
 }
 
-export function createIdempotencyStore(db: Database, options: IdempotencyOptions) {
+// only the claim that holds a key (its token, still in flight) records its response
+const COMPLETE = `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
+    FROM jsonb_to_recordset($entries::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
+   WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
+  RETURNING k.user_id, k.key`;
+
+export function createIdempotencyStore(db: Database, options: IdempotencyOptions): IdempotencyStore {
   const lease = `${options.leaseSeconds ?? 30} seconds`;
   const ttl = `${options.ttlHours} hours`;
 
@@ -56,25 +47,7 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
       { bind, type: QueryTypes.SELECT },
     );
     if (inserted.length === 1) return { kind: 'new', token };
-    try {
-      const taken = await db.query(
-        `WITH free AS (
-           SELECT user_id, key FROM idempotency_keys
-            WHERE user_id = $user AND key = $key
-              AND (expires_at < now() OR (state = 'in_flight' AND locked_until < now() AND fingerprint = $fp))
-              FOR UPDATE NOWAIT)
-         UPDATE idempotency_keys k
-            SET fingerprint = $fp, state = 'in_flight', locked_until = now() + $lease::interval, token = $token,
-                expires_at = now() + $ttl::interval, response_status = NULL, response_body = NULL, order_id = NULL, created_at = now()
-           FROM free WHERE k.user_id = free.user_id AND k.key = free.key
-         RETURNING k.key`,
-        { bind, type: QueryTypes.SELECT },
-      );
-      if (taken.length === 1) return { kind: 'new', token };
-    } catch (err) {
-      if (codeOf(err) !== '55P03') throw err;
-      throw inFlight(key); // an order transaction is deciding this key right now
-    }
+    if (await takeOver(db, bind)) return { kind: 'new', token };
     const found = await outcome(userId, key, fingerprint);
     return found ?? begin(userId, key, fingerprint); // purged in between: claim again
   }
@@ -98,38 +71,27 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
    * deadlock) and returns the claims that no longer hold their key: a retry took it over. A take-over
    * now waits for this transaction, and finds the key done when it commits.
    */
-  async function hold(claims: KeyClaim[], transaction: Transaction): Promise<Set<KeyClaim>> {
+  async function hold(claims: KeyClaim[], tx: Tx): Promise<Set<KeyClaim>> {
     if (claims.length === 0) return new Set();
     const rows = await db.query<{ user_id: string; key: string; token: string | null }>(
       `SELECT k.user_id, k.key, k.token::text AS token FROM idempotency_keys k
          JOIN (SELECT * FROM jsonb_to_recordset($claims::jsonb) AS c(user_id bigint, key text)) c
            ON k.user_id = c.user_id AND k.key = c.key
         WHERE k.state = 'in_flight' ORDER BY k.user_id, k.key FOR UPDATE OF k`,
-      { bind: { claims: JSON.stringify(claims.map((c) => ({ user_id: c.userId, key: c.key }))) }, type: QueryTypes.SELECT, transaction },
+      { bind: { claims: JSON.stringify(claims.map((c) => ({ user_id: c.userId, key: c.key }))) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) },
     );
     const holders = new Set(rows.map((r) => `${r.user_id}\u0000${r.key}\u0000${r.token}`));
     return new Set(claims.filter((c) => !holders.has(`${c.userId}\u0000${c.key}\u0000${c.token}`)));
   }
 
-  /** Records the response with the order; only the claim that holds the key may (hold() checked it). */
-  async function complete(claim: KeyClaim, response: { status: number; body: unknown; orderId: number }, transaction: Transaction): Promise<void> {
-    await completeMany([{ claim, response }], transaction);
-  }
-
-  /** Records the responses of keys this transaction holds (one checkout's, or a batch's), in one statement. */
-  async function completeMany(done: Array<{ claim: KeyClaim; response: { status: number; body: unknown; orderId: number } }>, transaction: Transaction): Promise<void> {
-    if (done.length === 0) return;
-    const input = done.map(({ claim, response }) => ({ user_id: claim.userId, key: claim.key, token: claim.token, status: response.status, body: response.body, order_id: response.orderId }));
-    const rows = await db.query<{ key: string; user_id: string }>(
-      `UPDATE idempotency_keys k SET state = 'done', response_status = c.status, response_body = c.body, order_id = c.order_id
-         FROM jsonb_to_recordset($done::jsonb) AS c(user_id bigint, key text, token uuid, status int, body jsonb, order_id bigint)
-        WHERE k.user_id = c.user_id AND k.key = c.key AND k.token = c.token AND k.state = 'in_flight'
-        RETURNING k.key, k.user_id`,
-      { bind: { done: JSON.stringify(input) }, type: QueryTypes.SELECT, transaction },
-    );
-    if (rows.length === done.length) return;
-    const recorded = new Set(rows.map((r) => `${r.user_id}:${r.key}`));
-    const lost = done.find(({ claim }) => !recorded.has(`${claim.userId}:${claim.key}`))!;
+  /** Records each response with its order; only a claim that holds its key may (hold() checked it). */
+  async function completeAll(entries: Array<{ claim: KeyClaim; response: RecordedResponse }>, tx: Tx): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map(({ claim, response }) => ({ user_id: claim.userId, key: claim.key, token: claim.token, status: response.status, body: response.body, order_id: response.orderId }));
+    const done = await db.query<{ user_id: string; key: string }>(COMPLETE, { bind: { entries: JSON.stringify(rows) }, type: QueryTypes.SELECT, transaction: transactionOf(tx) });
+    if (done.length === entries.length) return;
+    const recorded = new Set(done.map((r) => `${r.user_id}\u0000${r.key}`));
+    const lost = entries.find(({ claim }) => !recorded.has(`${claim.userId}\u0000${claim.key}`))!;
     throw new KeyTakenOver(lost.claim); // rolls the orders back with it
   }
 
@@ -141,7 +103,31 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
   }
 
   // expired keys are deleted in batches by data/retention.ts
-  return { begin, outcome, hold, complete, completeMany, release };
+  return { begin, outcome, hold, completeAll, release };
 }
 
-export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
+/**
+ * Takes over a key past its TTL, or in flight for the same request past its lease; never waits for
+ * a key an order transaction holds (409 in flight).
+ */
+async function takeOver(db: Database, bind: { user: number; key: string; fp: string; lease: string; ttl: string; token: string }): Promise<boolean> {
+  try {
+    const taken = await db.query(
+      `WITH free AS (
+         SELECT user_id, key FROM idempotency_keys
+          WHERE user_id = $user AND key = $key
+            AND (expires_at < now() OR (state = 'in_flight' AND locked_until < now() AND fingerprint = $fp))
+            FOR UPDATE NOWAIT)
+       UPDATE idempotency_keys k
+          SET fingerprint = $fp, state = 'in_flight', locked_until = now() + $lease::interval, token = $token,
+              expires_at = now() + $ttl::interval, response_status = NULL, response_body = NULL, order_id = NULL, created_at = now()
+         FROM free WHERE k.user_id = free.user_id AND k.key = free.key
+       RETURNING k.key`,
+      { bind, type: QueryTypes.SELECT },
+    );
+    return taken.length === 1;
+  } catch (err) {
+    if (codeOf(err) !== '55P03') throw err;
+    throw inFlight(bind.key); // an order transaction is deciding this key right now
+  }
+}

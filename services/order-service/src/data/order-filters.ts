@@ -2,7 +2,8 @@
 // condition, bound by name (never interpolated), and one reading of a summary row.
 
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
-import type { OrderSummaryRecord } from '../orders/records.js';
+import type { OrderSummaryRecord } from '../domain/records.js';
+import { addBound } from './bound-clauses.js';
 import { toInt } from './database.js';
 
 export interface OrderFilter {
@@ -16,22 +17,12 @@ export interface OrderFilter {
 
 /** Appends the filter's conditions on orders `o` to conds and their values to bind. */
 export function addOrderFilter(filter: OrderFilter, conds: string[], bind: Record<string, unknown>): void {
-  if (filter.userId !== undefined) {
-    conds.push('o.user_id = $user');
-    bind.user = filter.userId;
-  }
-  if (filter.status !== undefined) {
-    conds.push('o.status = $status');
-    bind.status = filter.status;
-  }
-  if (filter.from !== undefined) {
-    conds.push('o.created_at >= $from');
-    bind.from = filter.from;
-  }
-  if (filter.to !== undefined) {
-    conds.push('o.created_at < $to');
-    bind.to = filter.to;
-  }
+  addBound(conds, bind, [
+    ['o.user_id = $user', 'user', filter.userId],
+    ['o.status = $status', 'status', filter.status],
+    ['o.created_at >= $from', 'from', filter.from],
+    ['o.created_at < $to', 'to', filter.to],
+  ]);
 }
 
 /** A row of the list's and the search's SELECT (orders o plus item_count) as a summary record. */

@@ -2,106 +2,49 @@
 // delivered at least once by the relay (orders/outbox-relay.ts).
 
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import type { NewOutboxEvent, OrderEventType, Outbox, OutboxEvent, Tx } from '../orders/ports.js';
 import { activeTraceparent } from '../tracing/trace-context.js';
 import { toInt, type Database } from './database.js';
+import { transactionOf } from './unit-of-work.js';
 
-export type OrderEventType = 'order.created' | 'order.status_changed' | 'order.cancelled';
+export type { OrderEventType, Outbox, OutboxEvent } from '../orders/ports.js';
 
-export interface OutboxEvent {
-  id: number;
-  eventId: string;
-  type: OrderEventType;
-  orderId: number;
-  userId: number;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-  /** the end of this relay's claim: after it another relay may take the event */
-  claimedUntil: Date;
-  published: boolean;
-  cartCleared: boolean;
-  attempts: number;
-  /** the W3C traceparent of the request that caused the event, when it was in a trace */
-  traceparent: string | null;
-}
+const ADD_EVENTS = `WITH event AS (
+    INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
+    SELECT (e->>'eventId')::uuid, e->>'type', (e->>'orderId')::bigint, (e->>'userId')::bigint, e->'payload',
+           CASE WHEN (e->>'clearCart')::boolean THEN NULL ELSE now() END, e->>'traceparent'
+      FROM jsonb_array_elements($events::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n
+    RETURNING id, event_id, type, order_id)
+  INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
+  SELECT w.id, event.event_id, event.type, event.order_id
+    FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
+   ORDER BY event.id, w.id`;
 
-export interface OutboxEventInput {
-  type: OrderEventType;
-  orderId: number;
-  userId: number;
-  payload: Record<string, unknown>;
-  clearCart?: boolean;
-  traceparent?: string;
-}
+const CLAIM_DUE = `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
+  WHERE id IN (SELECT id FROM outbox_events
+                WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
+                  AND next_attempt_at <= now()
+                  AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
+  RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`;
 
-export function createOutbox(db: Database) {
-  /**
-   * Writes events (one checkout's, or a batch's, in order) with their webhook deliveries: one per
-   * enabled endpoint subscribed to the event's type when it is written (webhooks/delivery-worker.ts
-   * sends them), in one statement of the caller's transaction. Gives back the events' ids.
-   */
-  async function addMany(events: OutboxEventInput[], transaction: Transaction): Promise<string[]> {
+export function createOutbox(db: Database): Outbox {
+  async function addAll(events: NewOutboxEvent[], tx: Tx): Promise<string[]> {
     if (events.length === 0) return [];
-    const input = events.map((event, n) => ({
-      n,
-      event_id: randomUUID(),
-      type: event.type,
-      order_id: event.orderId,
-      user_id: event.userId,
-      payload: event.payload,
-      clear_cart: event.clearCart === true,
-      // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
-      traceparent: event.traceparent ?? activeTraceparent() ?? null,
-    }));
-    await db.query(
-      `WITH x AS (
-         SELECT * FROM jsonb_to_recordset($events::jsonb)
-           AS x(n int, event_id uuid, type text, order_id bigint, user_id bigint, payload jsonb, clear_cart boolean, traceparent text)
-       ), event AS (
-         INSERT INTO outbox_events (event_id, type, order_id, user_id, payload, cart_cleared_at, traceparent)
-         SELECT event_id, type, order_id, user_id, payload, CASE WHEN clear_cart THEN NULL ELSE now() END, traceparent FROM x ORDER BY n
-         RETURNING id, event_id, type, order_id)
-       INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, order_id)
-       SELECT w.id, event.event_id, event.type, event.order_id
-         FROM event JOIN webhook_endpoints w ON w.enabled AND event.type = ANY (w.event_types)
-        ORDER BY event.id, w.id`,
-      { bind: { events: JSON.stringify(input) }, transaction },
-    );
-    return input.map((e) => e.event_id);
-  }
-
-  async function add(event: OutboxEventInput, transaction: Transaction): Promise<string> {
-    return (await addMany([event], transaction))[0]!;
+    // a batch of checkouts passes each one's own; otherwise the trace of the request at hand
+    const active = activeTraceparent() ?? null;
+    const rows = events.map((e) => ({ ...e, eventId: randomUUID(), clearCart: e.clearCart ?? false, traceparent: e.traceparent ?? active }));
+    // the webhook deliveries of the events in the same statement and transaction: one per enabled
+    // endpoint subscribed to the event's type when it is written (webhooks/delivery-worker.ts sends them)
+    await db.query(ADD_EVENTS, { bind: { events: JSON.stringify(rows) }, transaction: transactionOf(tx) });
+    return rows.map((r) => r.eventId);
   }
 
   /** Claims up to `limit` due events for `leaseSeconds` (SKIP LOCKED: replicas share the work). */
   async function claimDue(limit: number, leaseSeconds: number): Promise<OutboxEvent[]> {
-    const rows = await db.query<Record<string, unknown>>(
-      `UPDATE outbox_events SET claimed_until = now() + make_interval(secs => $lease)
-        WHERE id IN (SELECT id FROM outbox_events
-                      WHERE (published_at IS NULL OR cart_cleared_at IS NULL)
-                        AND next_attempt_at <= now()
-                        AND (claimed_until IS NULL OR claimed_until < now())
-                      ORDER BY id LIMIT $limit FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, type, order_id, user_id, payload, created_at, claimed_until, published_at, cart_cleared_at, attempts, traceparent`,
-      { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT },
-    );
-    return rows
-      .map((r) => ({
-        id: toInt(r.id),
-        eventId: String(r.event_id),
-        type: r.type as OrderEventType,
-        orderId: toInt(r.order_id),
-        userId: toInt(r.user_id),
-        payload: r.payload as Record<string, unknown>,
-        createdAt: new Date(String(r.created_at)),
-        claimedUntil: new Date(String(r.claimed_until)),
-        published: r.published_at != null,
-        cartCleared: r.cart_cleared_at != null,
-        attempts: Number(r.attempts),
-        traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
-      }))
-      .sort((a, b) => a.id - b.id);
+    const rows = await db.query<Record<string, unknown>>(CLAIM_DUE, { bind: { limit, lease: leaseSeconds }, type: QueryTypes.SELECT });
+    return rows.map(toOutboxEvent).sort((a, b) => a.id - b.id);
   }
 
   async function markPublished(id: number): Promise<void> {
@@ -137,7 +80,24 @@ export function createOutbox(db: Database) {
     return { pending: toInt(row?.pending ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
   }
 
-  return { add, addMany, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
+  const add = async (event: NewOutboxEvent, tx: Tx): Promise<string> => (await addAll([event], tx))[0]!;
+
+  return { add, addAll, claimDue, markPublished, markCartCleared, markFailed, release, pendingStats };
 }
 
-export type Outbox = ReturnType<typeof createOutbox>;
+function toOutboxEvent(r: Record<string, unknown>): OutboxEvent {
+  return {
+    id: toInt(r.id),
+    eventId: String(r.event_id),
+    type: r.type as OrderEventType,
+    orderId: toInt(r.order_id),
+    userId: toInt(r.user_id),
+    payload: r.payload as Record<string, unknown>,
+    createdAt: new Date(String(r.created_at)),
+    claimedUntil: new Date(String(r.claimed_until)),
+    published: r.published_at != null,
+    cartCleared: r.cart_cleared_at != null,
+    attempts: Number(r.attempts),
+    traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
+  };
+}

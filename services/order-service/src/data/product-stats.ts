@@ -3,24 +3,18 @@
 
 import { QueryTypes, type Transaction } from 'sequelize';
 import { countsAsSold, type OrderStatus } from '../domain/order-lifecycle.js';
+import type { ProductSales } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
 
-export interface ProductSales {
-  productId: number;
-  productName: string;
-  orders: number;
-  units: number;
-  revenueMinor: number;
-}
-
 /**
- * The product roll-up's part of a new order's insert (a CTE after `hourly`, reading `o` and
- * `items`; see order-repository): one row per product of the order, in product order, so
+ * The product roll-up's part of the new orders' insert (a CTE after `hourly`, reading `o` and
+ * `items`; see order-insert.ts): one row per day and product of the orders, in key order, so
  * concurrent checkouts lock them in the same order. The name is the latest checkout's snapshot.
  */
 export const PRODUCTS_ON_INSERT = `
   INSERT INTO order_product_stats_daily (day, product_id, product_name, orders, units, revenue_cents)
-  SELECT (o.created_at AT TIME ZONE 'UTC')::date, i.product_id, (array_agg(i.product_name ORDER BY i.id DESC))[1], count(DISTINCT o.id), sum(i.quantity), sum(i.total_price_cents)
+  SELECT (o.created_at AT TIME ZONE 'UTC')::date, i.product_id, (array_agg(i.product_name ORDER BY i.id DESC))[1],
+         count(DISTINCT o.id), sum(i.quantity), sum(i.total_price_cents)
     FROM o JOIN items i ON i.order_id = o.id, (SELECT count(*) FROM hourly) AFTER_HOURLY
    GROUP BY 1, 2 ORDER BY 1, 2
   ON CONFLICT (day, product_id) DO UPDATE SET product_name = EXCLUDED.product_name,

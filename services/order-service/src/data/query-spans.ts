@@ -3,7 +3,7 @@
 // transaction of Sequelize goes through them. Installed only when spans are exported. Spans carry
 // the operation (the statement's first word), never its text or bind values. Statements outside a
 // trace (background polls) make none.
-import type { Sequelize, Transaction, TransactionOptions } from 'sequelize';
+import type { QueryOptions, Sequelize, Transaction, TransactionOptions } from 'sequelize';
 import { context, inSpan, SpanKind, trace } from '../tracing/trace-context.js';
 
 export interface QuerySpanTarget {
@@ -12,27 +12,25 @@ export interface QuerySpanTarget {
   port: number;
 }
 
-type Query = (sql: unknown, options?: unknown) => Promise<unknown>;
-type ManagedTransaction = (options: TransactionOptions | undefined, fn: (t: Transaction) => Promise<unknown>) => Promise<unknown>;
+type ManagedWork = (t: Transaction) => PromiseLike<unknown>;
 
 export function traceQueries(sequelize: Sequelize, target: QuerySpanTarget): void {
   const base = { 'db.system.name': 'postgresql', 'db.namespace': target.database, 'server.address': target.host, 'server.port': target.port };
-  const query = sequelize.query.bind(sequelize) as Query;
-  const transaction = sequelize.transaction.bind(sequelize) as unknown as ManagedTransaction;
+  const query = sequelize.query.bind(sequelize);
+  const transaction = sequelize.transaction.bind(sequelize);
 
   Object.assign(sequelize, {
-    query: (sql: unknown, options?: unknown) => {
+    query: (sql: string | { query: string; values: unknown[] }, options?: QueryOptions) => {
       if (!inTrace()) return query(sql, options);
       const operation = operationOf(sql);
       return inSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...base, 'db.operation.name': operation } }, () => query(sql, options));
     },
-    transaction: (options?: unknown, fn?: unknown) => {
-      const [opts, callback] = typeof options === 'function' ? [undefined, options] : [options, fn];
+    transaction: (options?: TransactionOptions | ManagedWork, fn?: ManagedWork) => {
+      const [opts, work] = typeof options === 'function' ? [{}, options] : [options ?? {}, fn];
       // an unmanaged transaction (no callback) has no scope to wrap: its statements still get spans
-      if (typeof callback !== 'function' || !inTrace()) return transaction(opts as TransactionOptions | undefined, callback as never);
-      return inSpan('transaction', { kind: SpanKind.INTERNAL, attributes: base }, () =>
-        transaction(opts as TransactionOptions | undefined, callback as (t: Transaction) => Promise<unknown>),
-      );
+      if (!work) return transaction(opts);
+      if (!inTrace()) return transaction(opts, work);
+      return inSpan('transaction', { kind: SpanKind.INTERNAL, attributes: base }, () => transaction(opts, work));
     },
   });
 }
@@ -41,8 +39,8 @@ export function traceQueries(sequelize: Sequelize, target: QuerySpanTarget): voi
 const inTrace = () => trace.getSpan(context.active()) !== undefined;
 
 /** SELECT, INSERT, UPDATE, DELETE, WITH, BEGIN, COMMIT, ROLLBACK, …: the statement's first keyword. */
-function operationOf(sql: unknown): string {
-  const text = typeof sql === 'string' ? sql : typeof (sql as { query?: unknown })?.query === 'string' ? (sql as { query: string }).query : '';
+function operationOf(sql: string | { query: string }): string {
+  const text = typeof sql === 'string' ? sql : sql.query;
   const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
   return word === 'START' ? 'BEGIN' : word;
 }

@@ -8,14 +8,13 @@
 
 import { QueryTypes, type Transaction } from 'sequelize';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order-lifecycle.js';
+import type { StatusCounts } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-export type StatusCounts = Map<OrderStatus, { orders: number; cents: number }>;
-
-/** The hourly roll-up's part of a new order's insert (a CTE after `daily`, reading `o`; see order-repository). */
+/** The hourly roll-up's part of the new orders' insert (a CTE after `daily`, reading `o`; see order-insert.ts): one row per hour, in order. */
 export const HOURLY_ON_INSERT = `
   INSERT INTO order_stats_hourly (hour, status, orders, total_cents)
   SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 'pending', count(*), sum(o.total_cents)

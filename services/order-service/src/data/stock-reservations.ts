@@ -4,53 +4,44 @@
 // repaired by orders/stock-repair.ts (before the next checkout) and orders/stock-reconciler.ts.
 
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import type { Reservation, ReservationLine, StockReservations, Tx } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
+import { transactionOf } from './unit-of-work.js';
 
-export interface Reservation {
-  id: number;
-  reservationId: string;
-  productId: number;
-  quantity: number;
-  stockBefore: number;
-  stockAfter: number;
-  /** pg_xact_status of the lock holder's transaction (null: unknown) — only from pendingFor */
-  holder?: 'in progress' | 'committed' | 'aborted' | null;
-}
-
-export function createStockReservations(db: Database) {
+export function createStockReservations(db: Database): StockReservations {
   /** One statement for all lines, committed on its own before any PATCH; `lockXid` is the holder's transaction. */
-  async function record(lines: Array<Omit<Reservation, 'id' | 'reservationId' | 'holder'>>, lockXid: string, transaction?: Transaction): Promise<string> {
+  async function record(lines: ReservationLine[], lockXid: string, tx?: Tx): Promise<string> {
     const reservationId = randomUUID();
     await db.query(
       `INSERT INTO stock_reservations (reservation_id, product_id, quantity, stock_before, stock_after, state, lock_xid)
        SELECT $rid, (l->>'productId')::bigint, (l->>'quantity')::int, (l->>'stockBefore')::int, (l->>'stockAfter')::int,
               'pending', $xid::bigint
          FROM jsonb_array_elements($lines::jsonb) AS l`,
-      { bind: { rid: reservationId, lines: JSON.stringify(lines), xid: lockXid }, transaction },
+      { bind: { rid: reservationId, lines: JSON.stringify(lines), xid: lockXid }, transaction: transactionOf(tx) },
     );
     return reservationId;
   }
 
-  async function markApplied(reservationId: string, orderId: number, transaction: Transaction): Promise<void> {
+  async function markApplied(reservationId: string, orderId: number, tx: Tx): Promise<void> {
     await db.query(
       `UPDATE stock_reservations SET state = 'applied', order_id = $order, updated_at = now()
         WHERE reservation_id = $rid AND state = 'pending'`,
-      { bind: { rid: reservationId, order: orderId }, transaction },
+      { bind: { rid: reservationId, order: orderId }, transaction: transactionOf(tx) },
     );
   }
 
-  async function mark(id: number, state: 'compensated' | 'needs_review', transaction?: Transaction): Promise<void> {
+  async function mark(id: number, state: 'compensated' | 'needs_review', tx?: Tx): Promise<void> {
     await db.query(`UPDATE stock_reservations SET state = $state, updated_at = now() WHERE id = $id AND state = 'pending'`, {
       bind: { id, state },
-      transaction,
+      transaction: transactionOf(tx),
     });
   }
 
-  async function markReservation(reservationId: string, state: 'compensated', transaction?: Transaction): Promise<void> {
+  async function markReservation(reservationId: string, state: 'compensated', tx?: Tx): Promise<void> {
     await db.query(
       `UPDATE stock_reservations SET state = $state, updated_at = now() WHERE reservation_id = $rid AND state = 'pending'`,
-      { bind: { rid: reservationId, state }, transaction },
+      { bind: { rid: reservationId, state }, transaction: transactionOf(tx) },
     );
   }
 
@@ -59,13 +50,13 @@ export function createStockReservations(db: Database) {
    * held the products' locks when it was written: 'in progress' is a live checkout, anything else
    * (aborted, committed without marking it, too old to know, or written before 0005) an orphan.
    */
-  async function pendingFor(productIds: number[], transaction?: Transaction): Promise<Reservation[]> {
+  async function pendingFor(productIds: number[], tx?: Tx): Promise<Reservation[]> {
     const rows = await db.query<Record<string, unknown>>(
       `SELECT id, reservation_id, product_id, quantity, stock_before, stock_after,
               CASE WHEN lock_xid IS NULL THEN NULL ELSE pg_xact_status(lock_xid::text::xid8) END AS holder
          FROM stock_reservations
         WHERE state = 'pending' AND product_id = ANY($ids::bigint[]) ORDER BY product_id, id DESC`,
-      { bind: { ids: productIds }, type: QueryTypes.SELECT, transaction },
+      { bind: { ids: productIds }, type: QueryTypes.SELECT, transaction: transactionOf(tx) },
     );
     return rows.map(toReservation);
   }
@@ -95,4 +86,3 @@ function toReservation(r: Record<string, unknown>): Reservation {
   };
 }
 
-export type StockReservations = ReturnType<typeof createStockReservations>;

@@ -26,10 +26,6 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 /** Statuses a shopper may cancel their own order from. */
 export const SHOPPER_CANCELLABLE: readonly OrderStatus[] = ['pending', 'confirmed'];
 
-export function isOrderStatus(value: unknown): value is OrderStatus {
-  return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
-}
-
 export function canTransition(from: OrderStatus, to: OrderStatus, payment: PaymentStatus): boolean {
   if (!TRANSITIONS[from].includes(to)) return false;
   if (from === 'cancelled' && to === 'refunded') return payment === 'paid';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import { OpenAPIBackend, type Context, type Document } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
@@ -168,37 +168,6 @@ export function isDecodablePath(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Probes (kubelet, Prometheus, the gateway's health check) without the general request pipeline.
- * An operation qualifies when the document gives it nothing to check: a GET with no parameters, no
- * body and anonymous access allowed. A request takes this path only when it is exactly such an
- * operation's path with no query string, no body, no Authorization and no Origin header, so routing,
- * parsing, security and validation by openapi-backend could only have come to the same handler with
- * an anonymous caller; anything else (a token, CORS, a query, a trailing slash) goes the full way.
- * Request id, metrics and the access log run before this, as for every request.
- */
-export function anonymousProbes(api: OpenAPIBackend): RequestHandler {
-  const probes = new Map<string, { path: string; handler: OperationHandler; context: Context }>();
-  for (const op of api.router.getOperations()) {
-    const requirements = op.security ?? api.document.security ?? [];
-    const anonymous = requirements.length === 0 || requirements.some((requirement) => Object.keys(requirement).length === 0);
-    const handler = api.handlers[op.operationId ?? ''] as OperationHandler | undefined;
-    if (op.method !== 'get' || (op.parameters ?? []).length > 0 || op.requestBody || !anonymous || !handler) continue;
-    probes.set(op.path, { path: op.path, handler, context: { api, operation: op, security: { authorized: true } } as unknown as Context });
-  }
-  return (req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.headers.authorization !== undefined || req.headers.origin !== undefined) return next();
-    const probe = probes.get(req.url);
-    if (!probe || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return next();
-    req.routeTemplate = probe.path;
-    try {
-      Promise.resolve(probe.handler(probe.context, req, res)).catch(next);
-    } catch (err) {
-      next(err);
-    }
-  };
 }
 
 /** The methods the document declares for every path template the given path matches. */

@@ -4,7 +4,6 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { DependencyUnavailable, DomainError, NotFound, type FieldError } from '../domain/errors.js';
 import type { Log } from '../log.js';
-import { isDatabaseUnavailable } from '../data/database.js';
 
 export const PROBLEM_TYPE_BASE = 'https://orders.ecommerce.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -57,8 +56,11 @@ const BODY_PARSER_PROBLEMS: Record<string, [number, string, string]> = {
   'parameters.too.many': [413, 'payload-too-large', 'The request has too many parameters'],
 };
 
-/** Maps any thrown value to the problem the client sees. Unknown errors reveal nothing. */
-export function toProblem(err: unknown): ProblemResponse {
+/**
+ * Maps any thrown value to the problem the client sees. Unknown errors reveal nothing; those that
+ * isDatabaseUnavailable recognises (data/database.ts, passed in by app.ts) are a 503.
+ */
+export function toProblem(err: unknown, isDatabaseUnavailable: (err: unknown) => boolean = () => false): ProblemResponse {
   if (err instanceof DomainError) {
     const headers: Record<string, string> = {};
     if (err instanceof DependencyUnavailable) headers['Retry-After'] = String(err.retryAfterSeconds);
@@ -90,9 +92,9 @@ export function sendProblem(req: Request, res: Response, response: ProblemRespon
 }
 
 /** Express's last error handler: logs server-side failures by class and code, answers a problem. */
-export function problemErrorHandler(log: Log): ErrorRequestHandler {
+export function problemErrorHandler(log: Log, isDatabaseUnavailable?: (err: unknown) => boolean): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const response = toProblem(err);
+    const response = toProblem(err, isDatabaseUnavailable);
     if (response.problem.status >= 500) {
       log.error({ err, request_id: req.requestId, method: req.method, route: req.routeTemplate }, 'request failed');
     } else if (err instanceof NotFound && err.audit) {

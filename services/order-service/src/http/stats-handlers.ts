@@ -1,10 +1,11 @@
-// The trend and best-product operations (admin): validated query in, the use case's JSON out.
+// The trend and best-product operations (admin): validated query in, the use case's records out as JSON.
 // Not cached, unlike /admin/orders/stats: they read only roll-ups, and a cache would need invalidating on every order.
 import type { Context } from 'openapi-backend';
 import type { Interval } from '../domain/local-calendar.js';
 import type { StatsSeries } from '../orders/stats-series.js';
 import type { TopProducts } from '../orders/top-products.js';
 import { actorOf, type OperationHandlers } from './api.js';
+import { toSeriesJson, toTopProductsJson } from './stats-views.js';
 
 export interface StatsUseCases {
   series: StatsSeries;
@@ -21,11 +22,11 @@ export function createStatsHandlers(deps: { stats?: StatsUseCases }): OperationH
   return {
     adminOrderStatsSeries: async (c, req, res) => {
       const q = queryOf(c);
-      res.json(await stats().series(actorOf(req), { from: q.from!, to: q.to!, interval: q.interval as Interval | undefined, tz: q.tz }));
+      res.json(toSeriesJson(await stats().series(actorOf(req), { from: q.from!, to: q.to!, interval: q.interval as Interval | undefined, tz: q.tz })));
     },
     adminTopProducts: async (c, req, res) => {
       const q = queryOf(c);
-      res.json(await stats().topProducts(actorOf(req), { from: q.from!, to: q.to!, limit: q.limit === undefined ? undefined : Number(q.limit) }));
+      res.json(toTopProductsJson(await stats().topProducts(actorOf(req), { from: q.from!, to: q.to!, limit: q.limit === undefined ? undefined : Number(q.limit) })));
     },
   };
 }

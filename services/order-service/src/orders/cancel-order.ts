@@ -7,7 +7,7 @@ import type { Actor } from './ports.js';
 export function createCancelOrder(core: OrderCore) {
   return async function cancelOrder(actor: Actor, id: number, opts: WriteOptions & { reason?: string } = {}) {
     const reason = opts.reason ?? (actor.role === 'admin' ? 'cancelled by admin' : 'cancelled by customer');
-    await core.db.transaction((t) => moveTo(core, actor, id, 'cancelled', { ...opts, reason, t }));
-    return (await core.repo.findById(id))!;
+    await core.uow.run((t) => moveTo(core, actor, id, 'cancelled', { ...opts, reason, t }));
+    return (await core.orders.findById(id))!;
   };
 }

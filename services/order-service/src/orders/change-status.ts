@@ -14,9 +14,9 @@ export interface ChangeStatusInput {
 export function createChangeStatus(core: OrderCore) {
   return async function changeStatus(actor: Actor, id: number, input: ChangeStatusInput, opts: WriteOptions = {}) {
     requireAdmin(actor);
-    await core.db.transaction((t) =>
+    await core.uow.run((t) =>
       moveTo(core, actor, id, input.status, { ...opts, reason: input.reason, trackingNumber: input.tracking_number, t }),
     );
-    return (await core.repo.findById(id))!;
+    return (await core.orders.findById(id))!;
   };
 }

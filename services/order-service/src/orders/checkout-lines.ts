@@ -5,7 +5,7 @@ import { Unprocessable, ValidationFailed } from '../domain/errors.js';
 import { computeTotals, lineTotal, type Pricing } from '../domain/totals.js';
 import type { NewOrder } from './checkout-writes.js';
 import type { Actor, CartLine, CatalogProduct } from './ports.js';
-import type { Address } from './records.js';
+import type { Address } from '../domain/records.js';
 
 export interface CreateOrderInput {
   items?: Array<{ product_id: number; quantity: number }>;

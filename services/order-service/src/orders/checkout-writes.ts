@@ -1,21 +1,18 @@
 // The commit side of every checkout, with or without stock: admitting members whose idempotency key
 // still holds, and writing their orders with items, history, event and recorded response.
 
-import type { Transaction } from 'sequelize';
-import { KeyTakenOver, type KeyClaim } from '../data/idempotency-store.js';
-import type { NewOrder as NewOrderRow } from '../data/order-repository.js';
 import { newOrderNumber } from '../domain/order-number.js';
+import type { NewOrderRecord, OrderRecord } from '../domain/records.js';
 import type { BatchMember } from './keyed-batcher.js';
 import type { OrderCore } from './order-core.js';
-import type { Actor, PeerContext } from './ports.js';
-import type { OrderRecord } from './records.js';
-import { toEventPayload, toOrderJson } from './views.js';
+import { toEventPayload } from './order-events.js';
+import { KeyTakenOver, type Actor, type KeyClaim, type PeerContext, type Tx } from './ports.js';
 
 /** A checkout's context inside the service: with the claim on its key once placeOrder has one. */
 export type CheckoutContext = PeerContext & { claim?: KeyClaim };
 
 /** An order as priced, before it has a number. */
-export type NewOrder = Omit<NewOrderRow, 'orderNumber' | 'createdAt'>;
+export type NewOrder = Omit<NewOrderRecord, 'orderNumber' | 'createdAt'>;
 
 export interface OrderToWrite {
   actor: Actor;
@@ -27,17 +24,16 @@ export interface OrderToWrite {
 /** At most this many checkouts share one transaction (group commit) or one stock critical section. */
 export const MAX_BATCH = 32;
 
+/** Order numbers drawn for one order before giving up (a collision is 1 in 31^8 a day). */
+const NUMBER_ATTEMPTS = 3;
+
 /**
  * Locks the keys of the members that have one and turns away those whose key a retry has taken
- * over since (KeyTakenOver); the rest may commit in transaction t, which now holds their keys.
+ * over since (KeyTakenOver); the rest may commit in tx, which now holds their keys.
  */
-export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, OrderRecord>>(
-  core: OrderCore,
-  members: M[],
-  t: Transaction,
-): Promise<M[]> {
+export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, OrderRecord>>(core: OrderCore, members: M[], tx: Tx): Promise<M[]> {
   const claims = members.flatMap((m) => (m.input.ctx.claim ? [m.input.ctx.claim] : []));
-  const fenced = await core.idempotency.hold(claims, t);
+  const fenced = await core.idempotency.hold(claims, tx);
   if (fenced.size === 0) return members;
   return members.filter((m) => {
     const claim = m.input.ctx.claim;
@@ -48,43 +44,49 @@ export async function admit<M extends BatchMember<{ ctx: CheckoutContext }, Orde
 }
 
 /**
- * The orders of one checkout or one batch in transaction t (their keys held by it): each with its
- * items, history, roll-ups, event and idempotency record, as the insert gave it back, in three
- * statements whatever the batch's size. An order-number collision (1 in 31^8 a day) writes nothing
- * of that order, which is inserted again with a fresh number.
+ * The orders of one checkout or one batch in tx (their keys held by it), each with its items,
+ * history, roll-up, event and idempotency record: one statement for each kind of row, whatever the batch's size.
  */
-export async function insertOrders(core: OrderCore, entries: OrderToWrite[], t: Transaction): Promise<OrderRecord[]> {
+export async function insertOrders(core: OrderCore, entries: OrderToWrite[], tx: Tx): Promise<OrderRecord[]> {
+  const records = await insertNumbered(core, entries, tx);
+  const events = entries.map(({ actor, ctx, fromCart }, i) => ({
+    type: 'order.created' as const,
+    orderId: records[i]!.id,
+    userId: actor.userId,
+    payload: toEventPayload(records[i]!),
+    clearCart: fromCart,
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+  }));
+  await core.outbox.addAll(events, tx);
+  const responses = entries.flatMap(({ ctx }, i) =>
+    ctx.claim ? [{ claim: ctx.claim, response: { status: 201, body: core.deps.respond(records[i]!), orderId: records[i]!.id } }] : [],
+  );
+  await core.idempotency.completeAll(responses, tx);
+  return records;
+}
+
+/** Inserts every order with a fresh number; one whose number was taken (nothing of it written) draws again. */
+async function insertNumbered(core: OrderCore, entries: OrderToWrite[], tx: Tx): Promise<OrderRecord[]> {
   const records: Array<OrderRecord | null> = entries.map(() => null);
   for (let attempt = 1; records.includes(null); attempt++) {
-    if (attempt > 3) throw new Error('order numbers collided three times');
-    const todo = entries.flatMap((e, i) => (records[i] === null ? [i] : []));
+    if (attempt > NUMBER_ATTEMPTS) throw new Error(`order numbers collided ${NUMBER_ATTEMPTS} times`);
     const now = core.clock();
-    const numbers = new Set<string>();
-    // distinct within the batch too: the insert skips a repeated number and would hand both entries one order
-    while (numbers.size < todo.length) numbers.add(newOrderNumber(now));
-    const orderNumbers = [...numbers];
-    const inserted = await core.repo.insertMany(
-      todo.map((i, k) => ({ order: { ...entries[i]!.order, orderNumber: orderNumbers[k]!, createdAt: now }, actor: entries[i]!.actor })),
-      t,
+    const open = records.flatMap((r, i) => (r === null ? [i] : []));
+    const numbers = distinctNumbers(open.length, now);
+    const inserted = await core.orders.insertAll(
+      open.map((i, k) => ({ order: { ...entries[i]!.order, orderNumber: numbers[k]!, createdAt: now }, author: entries[i]!.actor })),
+      tx,
     );
-    todo.forEach((i, k) => (records[i] = inserted[k]!));
+    open.forEach((i, k) => (records[i] = inserted[k] ?? null));
   }
-  const created = records as OrderRecord[];
-  await core.outbox.addMany(
-    created.map((record, i) => {
-      const { actor, ctx, fromCart } = entries[i]!;
-      return { type: 'order.created' as const, orderId: record.id, userId: actor.userId, payload: toEventPayload(record), clearCart: fromCart, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) };
-    }),
-    t,
-  );
-  await core.idempotency.completeMany(
-    created.flatMap((record, i) => {
-      const { claim } = entries[i]!.ctx;
-      return claim ? [{ claim, response: { status: 201, body: toOrderJson(record), orderId: record.id } }] : [];
-    }),
-    t,
-  );
-  return created;
+  return records as OrderRecord[];
+}
+
+/** n order numbers of the day, no two alike (the statement matches its rows back to the orders by number). */
+function distinctNumbers(n: number, now: Date): string[] {
+  const numbers = new Set<string>();
+  while (numbers.size < n) numbers.add(newOrderNumber(now));
+  return [...numbers];
 }
 
 export function logCreated(core: OrderCore, created: OrderRecord[]): void {

@@ -5,7 +5,7 @@
 import { admit, insertOrders, logCreated, MAX_BATCH, type OrderToWrite } from './checkout-writes.js';
 import { createKeyedBatcher } from './keyed-batcher.js';
 import type { OrderCore } from './order-core.js';
-import type { OrderRecord } from './records.js';
+import type { OrderRecord } from '../domain/records.js';
 
 /** Transactions that commit orders without stock at once (the rest of the pool, 10 by default, stays for reads). */
 const COMMITTERS = 3;
@@ -20,9 +20,9 @@ export function createGroupCommit(core: OrderCore): (order: OrderToWrite) => Pro
     async run(_key, take) {
       const group = take();
       if (group.length === 0) return;
-      const { live, created } = await core.db.transaction(async (t) => {
-        const admitted = await admit(core, group, t);
-        return { live: admitted, created: await insertOrders(core, admitted.map((m) => m.input), t) };
+      const { live, created } = await core.uow.run(async (tx) => {
+        const admitted = await admit(core, group, tx);
+        return { live: admitted, created: await insertOrders(core, admitted.map((m) => m.input), tx) };
       });
       live.forEach((m, i) => m.resolve(created[i]!));
       logCreated(core, created);

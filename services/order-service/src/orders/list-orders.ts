@@ -7,7 +7,7 @@ import type { Actor } from './ports.js';
 export const MAX_PAGE_SIZE = 100;
 
 export function createListOrders(core: OrderCore) {
-  const { repo } = core;
+  const { orders: repo } = core;
 
   async function listOrders(actor: Actor, q: { page?: number; size?: number; status?: OrderStatus }) {
     const { limit, offset } = pageOf(q);

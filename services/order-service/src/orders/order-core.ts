@@ -1,18 +1,16 @@
-// What every order use case is built from: the service's dependencies and the data adapters made
-// from them once, so all use cases share one repository, idempotency store, outbox and stock record.
+// What every order use case is built from: the service's dependencies, with the persistence ports
+// built once by the wiring and shared, so all use cases see one repository, outbox and stock record.
 
-import type { Database } from '../data/database.js';
-import { createIdempotencyStore, type IdempotencyStore } from '../data/idempotency-store.js';
-import { createOrderRepository, type OrderRepository } from '../data/order-repository.js';
-import { createOutbox, type Outbox } from '../data/outbox.js';
-import { createStockReservations, type StockReservations } from '../data/stock-reservations.js';
 import { Forbidden } from '../domain/errors.js';
+import type { OrderRecord } from '../domain/records.js';
 import type { Pricing } from '../domain/totals.js';
 import type { AccountGate } from './account-gate.js';
-import type { Actor, Cart, Catalog } from './ports.js';
+import type { Actor, Cart, Catalog, OrderPersistence } from './ports.js';
 
 export interface OrderServiceDeps {
-  sequelize: Database;
+  persistence: OrderPersistence;
+  /** the response a checkout answers with, recorded under its Idempotency-Key for a replay (the HTTP view) */
+  respond: (order: OrderRecord) => unknown;
   catalog: Catalog;
   cart: Cart;
   /** asks the user service whether the caller may still buy (off without USER_SERVICE_URL) */
@@ -22,7 +20,6 @@ export interface OrderServiceDeps {
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   /** take and give back stock at the product service (STOCK_MANAGEMENT) */
   stockManagement?: boolean;
-  idempotency?: { ttlHours: number; leaseSeconds?: number };
   /**
    * an embedded database with one backend session (PGlite in development): a second connection
    * waits for any open transaction, so the stock record shares the lock transaction (no crash safety)
@@ -34,27 +31,10 @@ export interface OrderServiceDeps {
   faults?: { afterStockUpdate?: () => void };
 }
 
-export interface OrderCore {
-  deps: OrderServiceDeps;
-  db: Database;
-  repo: OrderRepository;
-  idempotency: IdempotencyStore;
-  outbox: Outbox;
-  reservations: StockReservations;
-  clock: () => Date;
-}
+export type OrderCore = OrderPersistence & { deps: OrderServiceDeps; clock: () => Date };
 
 export function createOrderCore(deps: OrderServiceDeps): OrderCore {
-  const db = deps.sequelize;
-  return {
-    deps,
-    db,
-    repo: createOrderRepository(db),
-    idempotency: createIdempotencyStore(db, deps.idempotency ?? { ttlHours: 24 }),
-    outbox: createOutbox(db),
-    reservations: createStockReservations(db),
-    clock: deps.clock ?? (() => new Date()),
-  };
+  return { ...deps.persistence, deps, clock: deps.clock ?? (() => new Date()) };
 }
 
 export function requireAdmin(actor: Actor): void {

@@ -9,6 +9,6 @@ export function createOrderStats(core: OrderCore) {
     const now = core.clock();
     const todayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    return core.repo.stats({ ...range, todayStart, monthStart });
+    return core.orders.stats({ ...range, todayStart, monthStart });
   };
 }

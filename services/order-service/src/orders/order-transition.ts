@@ -1,18 +1,17 @@
 // One status change of an order inside a transaction: the conditional UPDATE, its history row and
 // its event; shared by change-status, update-order and cancel-order.
 
-import type { Transaction } from 'sequelize';
 import { Conflict, InvalidTransition, NotFound, notYourOrder, PreconditionFailed } from '../domain/errors.js';
 import { canTransition, paidOnlySources, sourcesFor, timestampColumnFor, type OrderStatus } from '../domain/order-lifecycle.js';
 import type { OrderCore, WriteOptions } from './order-core.js';
-import type { Actor } from './ports.js';
-import { toEventPayload } from './views.js';
+import { toEventPayload } from './order-events.js';
+import type { Actor, Tx } from './ports.js';
 
-export type MoveOptions = WriteOptions & { reason?: string | null; trackingNumber?: string | null; t: Transaction };
+export type MoveOptions = WriteOptions & { reason?: string | null; trackingNumber?: string | null; t: Tx };
 
 /** Moves an order to `to` with one conditional UPDATE and a history row, in one transaction. */
 export async function moveTo(core: OrderCore, actor: Actor, id: number, to: OrderStatus, opts: MoveOptions): Promise<OrderStatus> {
-  const { repo, outbox } = core;
+  const { orders: repo, outbox } = core;
   const asShopper = actor.role !== 'admin';
   const previous = await repo.transition(
     {
@@ -28,7 +27,7 @@ export async function moveTo(core: OrderCore, actor: Actor, id: number, to: Orde
     opts.t,
   );
   if (previous === null) throw await whyNot(core, actor, id, to, opts.expectedVersion, opts.t);
-  await repo.addHistory(id, previous, to, actor, opts.reason ?? null, opts.t);
+  await repo.addHistory(id, { from: previous, to, author: actor, reason: opts.reason ?? null }, opts.t);
   const order = (await repo.findById(id, opts.t))!;
   await outbox.add(
     {
@@ -43,8 +42,8 @@ export async function moveTo(core: OrderCore, actor: Actor, id: number, to: Orde
 }
 
 /** The reason a conditional change matched no row, read after the fact. */
-async function whyNot(core: OrderCore, actor: Actor, id: number, to: OrderStatus, expectedVersion: number | undefined, t: Transaction) {
-  const current = await core.repo.findById(id, t);
+async function whyNot(core: OrderCore, actor: Actor, id: number, to: OrderStatus, expectedVersion: number | undefined, t: Tx) {
+  const current = await core.orders.findById(id, t);
   if (!current) return new NotFound();
   if (actor.role !== 'admin' && current.userId !== actor.userId) return notYourOrder(id);
   if (expectedVersion !== undefined && current.version !== expectedVersion) return new PreconditionFailed();

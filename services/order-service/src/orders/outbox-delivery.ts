@@ -1,9 +1,9 @@
 // One outbox event's delivery, inside the trace of the request that caused it: publish to the
 // stream, then clear the cart for an order made from it; a failed step is recorded for a retry.
 
-import type { OutboxEvent } from '../data/outbox.js';
 import { extractTraceContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, tracer } from '../tracing/trace-context.js';
 import type { OutboxRelayDeps } from './outbox-relay.js';
+import type { OutboxEvent } from './ports.js';
 
 export function createEventDelivery(deps: OutboxRelayDeps): (e: OutboxEvent) => Promise<void> {
   const count = (step: string, result: 'ok' | 'error') => deps.metrics?.outboxDeliveries.inc({ step, result });

@@ -2,12 +2,13 @@
 // events stream and, for an order made from the cart, clears the shopper's cart — only after the
 // order committed; a failure retries with backoff and never touches the order.
 
-import type { Outbox, OutboxEvent } from '../data/outbox.js';
-import type { EventPublisher } from '../events/stream-publisher.js';
-import type { ServiceMetrics } from '../http/metrics.js';
-import type { Cart } from './ports.js';
+import { createPollLoop } from '../background/poll-loop.js';
 import { createEventDelivery } from './outbox-delivery.js';
-import { createPollLoop } from './poll-loop.js';
+import type { Cart, EventPublisher, Outbox, OutboxEvent } from './ports.js';
+
+interface Gauge {
+  set(value: number): void;
+}
 
 export interface OutboxRelayDeps {
   outbox: Outbox;
@@ -20,7 +21,7 @@ export interface OutboxRelayDeps {
   batchSize?: number;
   log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
   /** pending/oldest-age gauges and deliveries by result; the gauges are refreshed every statsIntervalMs */
-  metrics?: Pick<ServiceMetrics, 'outboxPending' | 'outboxOldestPendingAge' | 'outboxDeliveries'>;
+  metrics?: { outboxPending: Gauge; outboxOldestPendingAge: Gauge; outboxDeliveries: { inc(labels: { step: string; result: string }): void } };
   statsIntervalMs?: number;
   /** test hook: called after an event was published, before it is marked */
   afterPublish?: (e: OutboxEvent) => void;

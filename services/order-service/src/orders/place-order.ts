@@ -3,23 +3,27 @@
 // stock under the products' locks (stock-section.ts) or without, in a shared transaction (group-commit.ts).
 
 import { createHash } from 'node:crypto';
-import { KeyTakenOver, type KeyClaim } from '../data/idempotency-store.js';
 import { Conflict, Unprocessable, ValidationFailed } from '../domain/errors.js';
 import { mergeLines, priceOrder, type CreateOrderInput } from './checkout-lines.js';
 import type { CheckoutContext } from './checkout-writes.js';
 import { createGroupCommit } from './group-commit.js';
 import type { OrderCore } from './order-core.js';
-import type { Actor, PeerContext } from './ports.js';
+import { KeyTakenOver, type Actor, type KeyClaim, type PeerContext } from './ports.js';
 import { fetchProducts } from './product-availability.js';
-import type { OrderRecord } from './records.js';
+import type { OrderRecord } from '../domain/records.js';
 import { createStockSection } from './stock-section.js';
-import { toOrderJson } from './views.js';
 
 export type PlaceOrderContext = PeerContext & { idempotencyKey?: string };
-type OrderJson = ReturnType<typeof toOrderJson>;
+
+/** The checkout's response as deps.respond made it, or as it was recorded for a replay. */
+export interface PlacedOrder {
+  order: unknown;
+  replayed: boolean;
+}
 
 export function createPlaceOrder(core: OrderCore) {
   const { idempotency, deps } = core;
+  const respond = deps.respond;
   const commitWithoutStock = createGroupCommit(core);
   const commitWithStock = createStockSection(core);
 
@@ -27,20 +31,20 @@ export function createPlaceOrder(core: OrderCore) {
    * POST /orders: with an Idempotency-Key the first response is recorded with the order and
    * replayed for a retry; a different body under the key is 422, a concurrent duplicate 409.
    */
-  async function placeOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}) {
+  async function placeOrder(actor: Actor, input: CreateOrderInput, ctx: PlaceOrderContext = {}): Promise<PlacedOrder> {
     const { idempotencyKey: key, ...peer } = ctx;
-    if (key === undefined) return { order: toOrderJson(await createOrder(actor, input, peer)), replayed: false };
+    if (key === undefined) return { order: respond(await createOrder(actor, input, peer)), replayed: false };
     const fingerprint = fingerprintOf(input);
     const begun = await idempotency.begin(actor.userId, key, fingerprint);
-    if (begun.kind === 'replay') return { order: begun.body as OrderJson, replayed: true };
+    if (begun.kind === 'replay') return { order: begun.body, replayed: true };
     const claim: KeyClaim = { userId: actor.userId, key, token: begun.token };
     try {
-      return { order: toOrderJson(await createOrder(actor, input, { ...peer, claim })), replayed: false };
+      return { order: respond(await createOrder(actor, input, { ...peer, claim })), replayed: false };
     } catch (err) {
       if (err instanceof KeyTakenOver) {
         // fenced off: nothing of ours committed; answer with what the key says now
         const now = await idempotency.outcome(actor.userId, key, fingerprint);
-        if (now?.kind === 'replay') return { order: now.body as OrderJson, replayed: true };
+        if (now?.kind === 'replay') return { order: now.body, replayed: true };
         throw new Conflict('A request with this Idempotency-Key is still being processed; retry shortly', { idempotency_key: key });
       }
       await idempotency.release(claim).catch(() => undefined);

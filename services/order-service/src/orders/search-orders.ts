@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import type { OrderStatus } from '../domain/order-lifecycle.js';
 import type { Actor } from './ports.js';
-import type { OrderSummaryRecord } from './records.js';
+import type { OrderSummaryRecord } from '../domain/records.js';
 import type { KeysetPosition, OrderSearchPort, SearchForm, SortDirection, SortField } from './search-ports.js';
 
 export interface SearchOrdersQuery {

@@ -1,7 +1,7 @@
 // What the admin search and the export need from data/ (src/data/order-search.ts implements it).
 
 import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
-import type { OrderSummaryRecord } from './records.js';
+import type { OrderAmounts, OrderSummaryRecord } from '../domain/records.js';
 
 /** One search form; each has its own index. */
 export type SearchForm =
@@ -39,7 +39,7 @@ export interface SearchPageRows {
 }
 
 /** One exported order, flat: amounts in integer minor units. */
-export interface OrderExportRecord {
+export interface OrderExportRecord extends OrderAmounts {
   id: number;
   orderNumber: string;
   createdAt: Date;
@@ -48,12 +48,6 @@ export interface OrderExportRecord {
   userId: number;
   customerEmail: string;
   customerPhone: string | null;
-  currency: string;
-  subtotalMinor: number;
-  taxMinor: number;
-  shippingMinor: number;
-  discountMinor: number;
-  totalMinor: number;
   shippingAddress: string;
   shippingCity: string;
   shippingState: string | null;

@@ -14,7 +14,7 @@ import { createUpdateOrder } from './update-order.js';
 export type { CreateOrderInput } from './checkout-lines.js';
 export type { ChangeStatusInput } from './change-status.js';
 export type { OrderServiceDeps, WriteOptions } from './order-core.js';
-export type { PlaceOrderContext } from './place-order.js';
+export type { PlacedOrder, PlaceOrderContext } from './place-order.js';
 export type { UpdateOrderInput } from './update-order.js';
 export { MAX_PAGE_SIZE } from './list-orders.js';
 export { fingerprintOf } from './place-order.js';

@@ -1,13 +1,9 @@
 // GET /admin/orders/stats/series: orders, revenue and average order value per day, ISO week or
-// month of a time zone's calendar, from the roll-ups (data/series-stats.ts).
+// month of a time zone's calendar, from the roll-ups (the StatsStore port).
 
-import type { Database } from '../data/database.js';
-import { statsForPeriods, type StatusCounts } from '../data/series-stats.js';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startOfLocalDay, type DayNumber, type Interval } from '../domain/local-calendar.js';
-import { toMajorNumber } from '../domain/money.js';
-import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
-import type { Actor } from './ports.js';
+import type { Actor, StatsStore, StatusCounts } from './ports.js';
 
 /** At most this many points per request: a leap year of days, with room to spare. */
 export const MAX_POINTS = 400;
@@ -19,6 +15,15 @@ export interface SeriesQuery {
   tz?: string;
 }
 
+/** A series as the use case finds it; http/stats-views.ts makes its JSON. */
+export interface SeriesRecord {
+  interval: Interval;
+  tz: string;
+  from: string;
+  to: string;
+  points: SeriesPoint[];
+}
+
 export interface SeriesPoint {
   start: string;
   from: Date;
@@ -26,8 +31,8 @@ export interface SeriesPoint {
   counts: StatusCounts;
 }
 
-export function createStatsSeries(db: Database) {
-  return async function statsSeries(actor: Actor, query: SeriesQuery) {
+export function createStatsSeries(stats: StatsStore) {
+  return async function statsSeries(actor: Actor, query: SeriesQuery): Promise<SeriesRecord> {
     if (actor.role !== 'admin') throw new Forbidden();
     const interval = query.interval ?? 'day';
     const tz = query.tz ?? 'UTC';
@@ -36,9 +41,9 @@ export function createStatsSeries(db: Database) {
     const periods = periodsBetween(first, last, interval, MAX_POINTS);
     if (!periods) throw invalid('interval', `gives more than ${MAX_POINTS} points for this range; choose a longer interval or a shorter range`);
     const bounds = [...periods.map((p) => startOfLocalDay(p.first, tz)), startOfLocalDay(periods[periods.length - 1]!.end, tz)];
-    const counts = await statsForPeriods(db, bounds);
+    const counts = await stats.periods(bounds);
     const points: SeriesPoint[] = periods.map((p, i) => ({ start: dateOfDay(p.first), from: new Date(bounds[i]!), to: new Date(bounds[i + 1]!), counts: counts[i]! }));
-    return toSeriesJson({ interval, tz, from: query.from, to: query.to, points });
+    return { interval, tz, from: query.from, to: query.to, points };
   };
 }
 
@@ -65,30 +70,4 @@ export function localDates(query: { from: string; to: string }): { first: DayNum
 
 function invalid(field: string, message: string): ValidationFailed {
   return new ValidationFailed(`Invalid request: ${field} ${message}`, [{ field, message }]);
-}
-
-/** The same figures as /admin/orders/stats, per point: counts per status, revenue and its average as JSON numbers. */
-export function toSeriesJson(s: { interval: Interval; tz: string; from: string; to: string; points: SeriesPoint[] }) {
-  return {
-    interval: s.interval,
-    tz: s.tz,
-    from: s.from,
-    to: s.to,
-    currency: 'USD',
-    points: s.points.map((p) => {
-      const n = (st: (typeof ORDER_STATUSES)[number]) => p.counts.get(st)?.orders ?? 0;
-      const revenueOrders = REVENUE_STATUSES.reduce((x, st) => x + n(st), 0);
-      const revenueMinor = REVENUE_STATUSES.reduce((x, st) => x + (p.counts.get(st)?.cents ?? 0), 0);
-      return {
-        start: p.start,
-        from: p.from.toISOString(),
-        to: p.to.toISOString(),
-        total_orders: ORDER_STATUSES.reduce((x, st) => x + n(st), 0),
-        ...Object.fromEntries(ORDER_STATUSES.map((st) => [`${st}_orders`, n(st)])),
-        revenue: toMajorNumber(revenueMinor),
-        // half away from zero on integers, as the statistics do
-        average_order_value: toMajorNumber(revenueOrders === 0 ? 0 : Math.floor((revenueMinor * 2 + revenueOrders) / (2 * revenueOrders))),
-      };
-    }),
-  };
 }

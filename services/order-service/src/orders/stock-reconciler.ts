@@ -2,14 +2,11 @@
 // behind on products nobody has ordered since (the next order of a product repairs it first anyway):
 // pending reservations past their grace, each product under its lock (orders/stock-repair.ts).
 
-import type { Database } from '../data/database.js';
-import { withProductLocks } from '../data/stock-locks.js';
-import type { StockReservations } from '../data/stock-reservations.js';
-import type { Catalog } from './ports.js';
+import type { Catalog, StockLocks, StockReservations } from './ports.js';
 import { repairOrphanedStock, type RepairResult } from './stock-repair.js';
 
 export interface ReconcilerDeps {
-  db: Database;
+  stockLocks: StockLocks;
   reservations: StockReservations;
   catalog: Catalog;
   /** only rows older than this are looked at (a younger one most likely has a live checkout holding its lock) */
@@ -25,7 +22,7 @@ export function createStockReconciler(deps: ReconcilerDeps) {
     const result: RepairResult = { restored: 0, untouched: 0, review: 0 };
     const products = [...new Set((await deps.reservations.stalePending(deps.graceSeconds ?? 60)).map((r) => r.productId))];
     for (const productId of products) {
-      const repaired = await withProductLocks(deps.db, [productId], (locked) => repairOrphanedStock([productId], deps, {}, locked.transaction));
+      const repaired = await deps.stockLocks.withProductLocks([productId], (locked) => repairOrphanedStock([productId], deps, {}, locked.tx));
       result.restored += repaired.restored;
       result.untouched += repaired.untouched;
       result.review += repaired.review;

@@ -8,9 +8,7 @@
 // may go in the lock transaction: if that aborts after giving stock back, the next repair finds the
 // stock at the row's before and marks it then.
 
-import type { Transaction } from 'sequelize';
-import type { StockReservations } from '../data/stock-reservations.js';
-import type { Catalog, PeerContext } from './ports.js';
+import type { Catalog, PeerContext, StockReservations, Tx } from './ports.js';
 
 export interface RepairResult {
   restored: number;
@@ -22,26 +20,26 @@ export async function repairOrphanedStock(
   productIds: number[],
   deps: { reservations: StockReservations; catalog: Catalog; log?: { warn(obj: object, msg?: string): void } },
   ctx: PeerContext = {},
-  transaction?: Transaction,
+  tx?: Tx,
 ): Promise<RepairResult> {
   const result: RepairResult = { restored: 0, untouched: 0, review: 0 };
   // never a live checkout's stock (under our locks none can be live: it would hold one of them)
-  const pending = (await deps.reservations.pendingFor(productIds, transaction)).filter((r) => r.holder !== 'in progress');
+  const pending = (await deps.reservations.pendingFor(productIds, tx)).filter((r) => r.holder !== 'in progress');
   if (pending.length === 0) return result;
   for (const productId of new Set(pending.map((r) => r.productId))) {
     let current = (await deps.catalog.getProduct(productId, ctx))?.stock ?? null;
     for (const r of pending.filter((p) => p.productId === productId)) {
       if (current === r.stockAfter) {
         await deps.catalog.setStock(productId, r.stockBefore, ctx);
-        await deps.reservations.mark(r.id, 'compensated', transaction);
+        await deps.reservations.mark(r.id, 'compensated', tx);
         current = r.stockBefore;
         result.restored += 1;
       } else if (current === r.stockBefore) {
-        await deps.reservations.mark(r.id, 'compensated', transaction); // the PATCH never happened
+        await deps.reservations.mark(r.id, 'compensated', tx); // the PATCH never happened
         result.untouched += 1;
       } else {
         // the stock moved outside this service (a restock in the product service?): a person decides
-        await deps.reservations.mark(r.id, 'needs_review', transaction);
+        await deps.reservations.mark(r.id, 'needs_review', tx);
         result.review += 1;
       }
     }

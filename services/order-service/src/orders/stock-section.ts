@@ -9,14 +9,13 @@
 // have taken, and refusals (409, 422) are per checkout. The crash-safety record is the same as for
 // one checkout: the batch's reservation carries before/after of the whole batch.
 
-import { DEFAULT_LOCK_DEADLINES, withProductLocks, type LockDeadlines, type LockedCheckout } from '../data/stock-locks.js';
 import { DependencyUnavailable } from '../domain/errors.js';
 import { admit, insertOrders, logCreated, MAX_BATCH, type CheckoutContext, type NewOrder } from './checkout-writes.js';
 import { createKeyedBatcher, type BatchMember } from './keyed-batcher.js';
 import type { OrderCore, OrderServiceDeps } from './order-core.js';
-import type { Actor, CartLine, CatalogProduct, PeerContext } from './ports.js';
+import { DEFAULT_LOCK_DEADLINES, type Actor, type CartLine, type CatalogProduct, type LockDeadlines, type LockedCheckout, type PeerContext } from './ports.js';
 import { checkAvailable, PRODUCT_FETCH_CONCURRENCY, readProducts } from './product-availability.js';
-import type { OrderRecord } from './records.js';
+import type { OrderRecord } from '../domain/records.js';
 import { repairOrphanedStock } from './stock-repair.js';
 
 export interface StockCheckout {
@@ -55,8 +54,7 @@ export function createStockSection(core: OrderCore): (checkout: StockCheckout) =
 
 async function runBatch(core: OrderCore, key: string, take: () => Member[]): Promise<void> {
   const productIds = key.split(',').map(Number);
-  const done = await withProductLocks(
-    core.db,
+  const done = await core.stockLocks.withProductLocks(
     productIds,
     (locked) => sellUnderLocks(core, productIds, take(), locked), // taken now: newcomers form the next batch
     lockDeadlinesFor(core.deps, productIds.length),
@@ -74,15 +72,15 @@ async function sellUnderLocks(core: OrderCore, productIds: number[], batch: Memb
   // needs none): the first one's request id, for tracing
   const ctx: PeerContext = batch.length === 1 ? batch[0]!.input.ctx : { requestId: batch[0]!.input.ctx.requestId };
   // first give back what a checkout that died halfway left taken, before the stock moves on
-  await repairOrphanedStock(productIds, { reservations: core.reservations, catalog, log }, ctx, locked.transaction);
-  const live = await admit(core, batch, locked.transaction);
+  await repairOrphanedStock(productIds, { reservations: core.reservations, catalog, log }, ctx, locked.tx);
+  const live = await admit(core, batch, locked.tx);
   if (live.length === 0) return null;
   const products = await readProducts(catalog, productIds, ctx);
   const taken = takeInTurn(live, products);
   if (taken.length === 0) return null;
   const changes = stockChanges(productIds, products, taken);
   // committed on its own before any PATCH (on a single-session database it can only share the lock's)
-  const reservationId = await core.reservations.record(changes, locked.xid, singleSession ? locked.transaction : undefined);
+  const reservationId = await core.reservations.record(changes, locked.xid, singleSession ? locked.tx : undefined);
   const created = await applyAndCommit(core, { locked, ctx, reservationId }, changes, taken);
   return { taken, created };
 }
@@ -130,8 +128,8 @@ async function applyAndCommit(core: OrderCore, sale: Sale, changes: StockChange[
       applied.push(c);
     }
     core.deps.faults?.afterStockUpdate?.();
-    const created = await insertOrders(core, taken.map((t) => ({ ...t.member.input, order: t.order })), locked.transaction);
-    await core.reservations.markApplied(reservationId, created[0]!.id, locked.transaction);
+    const created = await insertOrders(core, taken.map((t) => ({ ...t.member.input, order: t.order })), locked.tx);
+    await core.reservations.markApplied(reservationId, created[0]!.id, locked.tx);
     return created;
   } catch (err) {
     await compensate(core, sale, applied);
@@ -151,7 +149,7 @@ async function compensate(core: OrderCore, { locked, ctx, reservationId }: Sale,
   }
   try {
     for (const c of applied.reverse()) await catalog.setStock(c.productId, c.stockBefore, ctx);
-    await core.reservations.markReservation(reservationId, 'compensated', singleSession ? locked.transaction : undefined);
+    await core.reservations.markReservation(reservationId, 'compensated', singleSession ? locked.tx : undefined);
   } catch {
     log?.warn({ reservation_id: reservationId }, 'stock compensation deferred to the reconciler');
   }

@@ -1,18 +1,23 @@
 // GET /admin/orders/stats/products: the best-selling products over UTC days, from the product
 // roll-up (data/product-stats.ts). Sales count orders not cancelled or refunded.
 
-import type { Database } from '../data/database.js';
-import { topProducts } from '../data/product-stats.js';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
 import { dateOfDay } from '../domain/local-calendar.js';
-import { toMajorNumber } from '../domain/money.js';
-import type { Actor } from './ports.js';
+import type { Actor, ProductSales, StatsStore } from './ports.js';
 import { localDates } from './stats-series.js';
 
 export const MAX_PRODUCTS = 100;
 
-export function createTopProducts(db: Database) {
-  return async function bestProducts(actor: Actor, query: { from: string; to: string; limit?: number }) {
+/** The best sellers of a range as the use case finds them; http/stats-views.ts makes their JSON. */
+export interface TopProductsRecord {
+  from: string;
+  to: string;
+  limit: number;
+  products: ProductSales[];
+}
+
+export function createTopProducts(stats: StatsStore) {
+  return async function bestProducts(actor: Actor, query: { from: string; to: string; limit?: number }): Promise<TopProductsRecord> {
     if (actor.role !== 'admin') throw new Forbidden();
     const limit = query.limit ?? 10;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PRODUCTS) {
@@ -20,20 +25,7 @@ export function createTopProducts(db: Database) {
       throw new ValidationFailed(`Invalid request: limit ${message}`, [{ field: 'limit', message }]);
     }
     const { first, last } = localDates(query);
-    const products = await topProducts(db, { firstDay: dateOfDay(first), endDay: dateOfDay(last + 1), limit });
-    return {
-      from: query.from,
-      to: query.to,
-      limit,
-      currency: 'USD',
-      products: products.map((p) => ({
-        product_id: p.productId,
-        product_name: p.productName,
-        units: p.units,
-        revenue: toMajorNumber(p.revenueMinor),
-        orders: p.orders,
-      })),
-    };
+    return { from: query.from, to: query.to, limit, products: await stats.topProducts({ firstDay: dateOfDay(first), endDay: dateOfDay(last + 1), limit }) };
   };
 }
 

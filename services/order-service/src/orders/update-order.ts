@@ -15,10 +15,10 @@ export interface UpdateOrderInput {
 }
 
 export function createUpdateOrder(core: OrderCore) {
-  const { repo } = core;
+  const { orders: repo } = core;
   return async function updateOrder(actor: Actor, id: number, input: UpdateOrderInput, opts: WriteOptions = {}) {
     requireAdmin(actor);
-    await core.db.transaction(async (t) => {
+    await core.uow.run(async (t) => {
       let expectedVersion = opts.expectedVersion;
       const fields = { paymentStatus: input.payment_status, trackingNumber: input.tracking_number, notes: input.notes };
       const hasFields = Object.values(fields).some((v) => v !== undefined);

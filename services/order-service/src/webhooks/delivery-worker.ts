@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { signatureHeader } from '../domain/webhook-signature.js';
 import type { WebhookStore } from '../data/webhook-store.js';
-import { createPollLoop } from '../orders/poll-loop.js';
+import { createPollLoop } from '../background/poll-loop.js';
 import { ForbiddenTarget, isForbiddenAddress, urlProblem, type TargetPolicy } from './target-guard.js';
 
 export interface DeliveryWorkerDeps {

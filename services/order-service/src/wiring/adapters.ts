@@ -1,18 +1,20 @@
 // Every data adapter, built once over the connections: the use cases and the background work get
-// these same objects (the order core's own adapters join them here when it takes them as ports).
+// these same objects.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Database } from '../data/database.js';
+import { createOrderPersistence } from '../data/order-persistence.js';
 import { createOrderSearch } from '../data/order-search.js';
-import { createOutbox } from '../data/outbox.js';
-import { createStockReservations } from '../data/stock-reservations.js';
 import { createWebhookStore } from '../data/webhook-store.js';
 import { createStreamPublisher } from '../events/stream-publisher.js';
 
 export function buildAdapters(database: Database, redis: Redis | null, config: Config) {
+  const persistence = createOrderPersistence(database, { idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds } });
   return {
-    outbox: createOutbox(database),
-    reservations: createStockReservations(database),
+    /** the order tables' adapters: the use cases, the relay and the reconciler share them */
+    persistence,
+    outbox: persistence.outbox,
+    reservations: persistence.reservations,
     webhooks: createWebhookStore(database),
     orderSearch: createOrderSearch(database),
     /** null without Redis: events are then marked delivered without a stream */

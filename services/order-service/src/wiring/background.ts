@@ -29,7 +29,7 @@ export function startBackground(deps: BackgroundDeps): void {
   const { config, database, adapters, peers, metrics, log, closer } = deps;
   if (config.stockManagement && peers.configuredCatalog) {
     const reconciler = createStockReconciler({
-      db: database,
+      stockLocks: adapters.persistence.stockLocks,
       reservations: adapters.reservations,
       catalog: peers.configuredCatalog,
       graceSeconds: config.checkout.reconcileGraceSeconds,

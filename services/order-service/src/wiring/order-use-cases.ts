@@ -2,20 +2,21 @@
 // search, export and statistics, and the webhook administration.
 import { lookup } from 'node:dns/promises';
 import type { Redis } from 'ioredis';
-import { withOrderCache } from '../cache/order-cache.js';
+import { createResponseCache } from '../cache/order-cache.js';
 import type { Config } from '../config.js';
 import type { Database } from '../data/database.js';
+import { withResponseCache } from '../http/cached-order-use-cases.js';
 import type { ServiceMetrics } from '../http/metrics.js';
 import { adaptOrderService } from '../http/order-use-cases.js';
 import type { Log } from '../log.js';
 import { createExportOrders } from '../orders/export-orders.js';
 import { createSearchOrders } from '../orders/search-orders.js';
-import { createOrderService } from '../orders/service.js';
 import { createStatsSeries } from '../orders/stats-series.js';
 import { createTopProducts } from '../orders/top-products.js';
 import { createManageWebhooks } from '../webhooks/manage-webhooks.js';
 import type { Adapters } from './adapters.js';
 import { crashAt } from './fault-points.js';
+import { wireOrderService } from './order-service.js';
 import type { Peers } from './peers.js';
 
 export interface UseCaseDeps {
@@ -30,14 +31,14 @@ export interface UseCaseDeps {
 }
 
 export function buildUseCases(deps: UseCaseDeps) {
-  const { config, database, adapters, redis, metrics } = deps;
+  const { config, adapters, redis, metrics } = deps;
   const useCases = adaptOrderService(buildOrderService(deps), {
     searchOrders: createSearchOrders({ store: adapters.orderSearch }),
     exportOrders: createExportOrders({ store: adapters.orderSearch }),
   });
   return {
-    orders: redis ? withOrderCache(useCases, redis, { metrics, prefix: config.cachePrefix }) : useCases,
-    stats: { series: createStatsSeries(database), topProducts: createTopProducts(database) },
+    orders: redis ? withResponseCache(useCases, createResponseCache(redis, { metrics, prefix: config.cachePrefix })) : useCases,
+    stats: { series: createStatsSeries(adapters.persistence.stats), topProducts: createTopProducts(adapters.persistence.stats) },
     webhooks: createManageWebhooks({
       store: adapters.webhooks,
       policy: config.webhooks,
@@ -48,10 +49,10 @@ export function buildUseCases(deps: UseCaseDeps) {
   };
 }
 
-function buildOrderService({ config, database, peers, log, clock }: UseCaseDeps) {
+function buildOrderService({ config, adapters, peers, log, clock }: UseCaseDeps) {
   const afterStockUpdate = crashAt(config, 'after-stock-update');
-  return createOrderService({
-    sequelize: database,
+  return wireOrderService({
+    persistence: adapters.persistence,
     accountGate: peers.accountGate,
     catalog: peers.catalog,
     cart: peers.cart,
@@ -59,7 +60,6 @@ function buildOrderService({ config, database, peers, log, clock }: UseCaseDeps)
     pricing: config.pricing,
     log,
     stockManagement: config.stockManagement,
-    idempotency: { ttlHours: config.idempotencyTtlHours, leaseSeconds: config.checkout.idempotencyLeaseSeconds },
     deadlines: { statementTimeoutMs: config.dbQueryTimeoutMs, peerTimeoutMs: config.peerTimeoutMs },
     singleSession: config.dbSingleSession,
     ...(afterStockUpdate ? { faults: { afterStockUpdate } } : {}),

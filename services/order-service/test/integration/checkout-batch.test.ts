@@ -3,6 +3,8 @@
 // order, its history, its event, its recorded response, and the roll-ups equal to the orders.
 import { QueryTypes } from 'sequelize';
 import type { Database } from '../../src/data/database.js';
+import { createOrderPersistence } from '../../src/data/order-persistence.js';
+import { toOrderJson } from '../../src/http/order-views.js';
 import { insertOrders, type OrderToWrite } from '../../src/orders/checkout-writes.js';
 import { createOrderCore } from '../../src/orders/order-core.js';
 import type { Actor, Cart, Catalog } from '../../src/orders/ports.js';
@@ -39,7 +41,7 @@ function orderFor(actor: Actor, i: number): OrderToWrite['order'] {
 
 async function writeBatch(size: number, withKeys: boolean) {
   const { db, statements } = counting(tdb.sequelize);
-  const core = createOrderCore({ sequelize: db, catalog, cart, pricing });
+  const core = createOrderCore({ persistence: createOrderPersistence(db), respond: toOrderJson, catalog, cart, pricing });
   const entries: OrderToWrite[] = [];
   for (let i = 0; i < size; i++) {
     const actor: Actor = { userId: 100 + i, email: `u${i}@example.com`, role: 'user' };
@@ -52,7 +54,7 @@ async function writeBatch(size: number, withKeys: boolean) {
     entries.push({ actor, order: orderFor(actor, i), ctx, fromCart: i % 3 === 0 });
   }
   const before = statements();
-  const records = await tdb.sequelize.transaction((t) => insertOrders(core, entries, t));
+  const records = await core.uow.run((tx) => insertOrders(core, entries, tx));
   return { entries, records, statements: statements() - before };
 }
 

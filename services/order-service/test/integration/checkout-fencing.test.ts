@@ -5,7 +5,8 @@ import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import { DependencyUnavailable } from '../../src/domain/errors.js';
 import { createStockReservations } from '../../src/data/stock-reservations.js';
-import { createOrderService, type OrderService } from '../../src/orders/service.js';
+import type { OrderService } from '../../src/orders/service.js';
+import { wireOrderService } from '../../src/wiring/order-service.js';
 import { repairOrphanedStock } from '../../src/orders/stock-repair.js';
 import type { Actor, Cart, CartLine, Catalog, CatalogProduct } from '../../src/orders/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -68,7 +69,7 @@ beforeEach(async () => {
 });
 
 function serviceWith(catalog: Catalog, cart: Cart, stockManagement: boolean): OrderService {
-  return createOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, stockManagement, idempotency: { ttlHours: 1, leaseSeconds: 1 } });
+  return wireOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, stockManagement, idempotency: { ttlHours: 1, leaseSeconds: 1 } });
 }
 
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { QueryTypes } from 'sequelize';
 import { createOutbox } from '../../src/data/outbox.js';
+import { createUnitOfWork } from '../../src/data/unit-of-work.js';
 import { createStreamPublisher, SETTLED_SECONDS } from '../../src/events/stream-publisher.js';
 import { createOutboxRelay } from '../../src/orders/outbox-relay.js';
 import { createCartClient } from '../../src/peers/index.js';
@@ -47,7 +48,7 @@ describe('relay and stream (in process)', () => {
   test('every event appears once in the stream, with its id, even when the relay dies after publishing', async () => {
     const outbox = createOutbox(tdb.sequelize);
     const ids: string[] = [];
-    await tdb.sequelize.transaction(async (t) => {
+    await createUnitOfWork(tdb.sequelize).run(async (t) => {
       for (let i = 1; i <= 5; i++) ids.push(await outbox.add({ type: 'order.created', orderId: i, userId: 1, payload: { order_id: i } }, t));
     });
     const deps = {
@@ -82,7 +83,7 @@ describe('relay and stream (in process)', () => {
   });
   test('a published mark outlives its event by SETTLED_SECONDS only: Redis holds marks for events in flight, not for every past event', async () => {
     const outbox = createOutbox(tdb.sequelize);
-    await tdb.sequelize.transaction(async (t) => {
+    await createUnitOfWork(tdb.sequelize).run(async (t) => {
       for (let i = 1; i <= 200; i++) await outbox.add({ type: 'order.created', orderId: 1000 + i, userId: 1, payload: { order_id: 1000 + i }, clearCart: false }, t);
     });
     const relay = createOutboxRelay({

@@ -2,9 +2,10 @@
 import { QueryTypes } from 'sequelize';
 import { Conflict, DependencyUnavailable, Forbidden, InvalidTransition, NotFound, PreconditionFailed, Unprocessable, ValidationFailed } from '../../src/domain/errors.js';
 import { createOrderRepository } from '../../src/data/order-repository.js';
-import { createOrderService, type OrderService } from '../../src/orders/service.js';
+import type { OrderService } from '../../src/orders/service.js';
+import { wireOrderService } from '../../src/wiring/order-service.js';
 import type { Actor, Cart, CartLine, Catalog, CatalogProduct } from '../../src/orders/ports.js';
-import { toOrderJson, toStatsJson } from '../../src/orders/views.js';
+import { toOrderJson, toStatsJson } from '../../src/http/order-views.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const pricing = { taxRateBasisPoints: 1000, shippingFlatMinor: 1000, freeShippingThresholdMinor: 10000 };
@@ -45,7 +46,7 @@ async function count(table: string): Promise<number> {
 beforeAll(async () => {
   tdb = await createTestDatabase();
   catalog = catalogOf([product(7, 1999), product(8, 29), product(9, 5000, { isActive: false }), product(10, 1500, { stock: 1 })]);
-  orders = createOrderService({
+  orders = wireOrderService({
     sequelize: tdb.sequelize,
     catalog,
     cart: cartOf({ 1: [{ productId: 7, quantity: 2 }], 2: [] }),
@@ -313,7 +314,7 @@ describe('statistics', () => {
 describe('statistics at scale: the daily roll-up', () => {
   test('gives the same numbers as a straight aggregate, for all time, whole days and times of day', async () => {
     let now = new Date('2026-03-30T22:00:00Z');
-    const clocked = createOrderService({ sequelize: tdb.sequelize, catalog, cart: cartOf({}), pricing, clock: () => now });
+    const clocked = wireOrderService({ sequelize: tdb.sequelize, catalog, cart: cartOf({}), pricing, clock: () => now });
     const repo = createOrderRepository(tdb.sequelize);
     const days = ['2026-03-30T22:00:00Z', '2026-03-31T23:59:59Z', '2026-04-01T00:00:00Z', '2026-04-02T12:00:00Z'];
     const paths: Array<Array<'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled' | 'refunded'>> = [

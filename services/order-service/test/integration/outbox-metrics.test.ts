@@ -1,7 +1,9 @@
 // The outbox's metrics as the relay keeps them: events pending and the oldest one's age (what
 // OrdersOutboxBacklog reads), deliveries by step and result; and the refused checkouts' reasons.
 import { QueryTypes } from 'sequelize';
+import { isDatabaseUnavailable } from '../../src/data/database.js';
 import { createOutbox } from '../../src/data/outbox.js';
+import { createUnitOfWork } from '../../src/data/unit-of-work.js';
 import { Conflict, DependencyUnavailable, Forbidden, Unprocessable, ValidationFailed } from '../../src/domain/errors.js';
 import { createServiceMetrics, CHECKOUT_REFUSAL_REASONS } from '../../src/http/metrics.js';
 import { refusalReason } from '../../src/http/order-handlers.js';
@@ -24,7 +26,7 @@ const value = async (metrics: ReturnType<typeof createServiceMetrics>, name: str
 
 test('pending events and the oldest age while the cart service fails, deliveries by step and result, 0 and 0 once delivered', async () => {
   const outbox = createOutbox(tdb.sequelize);
-  await tdb.sequelize.transaction(async (t) => {
+  await createUnitOfWork(tdb.sequelize).run(async (t) => {
     for (let i = 1; i <= 3; i++) await outbox.add({ type: 'order.created', orderId: i, userId: 1, payload: { order_id: i }, clearCart: true }, t);
   });
   // an hour old: the age is the oldest undelivered event's, from the database's clock
@@ -81,6 +83,6 @@ test("a refused checkout's reason is one of the bounded set, from the error's ki
     [new Conflict('A request with this Idempotency-Key is still being processed'), 'other'],
     [new Error('boom'), 'other'],
   ];
-  for (const [err, reason] of cases) expect([String(err), refusalReason(err)]).toEqual([String(err), reason]);
+  for (const [err, reason] of cases) expect([String(err), refusalReason(err, isDatabaseUnavailable)]).toEqual([String(err), reason]);
   for (const [, reason] of cases) expect(CHECKOUT_REFUSAL_REASONS).toContain(reason);
 });

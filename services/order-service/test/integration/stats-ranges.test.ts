@@ -4,9 +4,9 @@
 import fc from 'fast-check';
 import { allowedTransitions, type OrderStatus } from '../../src/domain/order-lifecycle.js';
 import { createOrderRepository } from '../../src/data/order-repository.js';
-import { createOrderService } from '../../src/orders/service.js';
+import { wireOrderService } from '../../src/wiring/order-service.js';
 import type { Actor, Cart, Catalog } from '../../src/orders/ports.js';
-import { toStatsJson } from '../../src/orders/views.js';
+import { toStatsJson } from '../../src/http/order-views.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const SEED = Number(process.env.STATS_SEED ?? 20261201);
@@ -40,7 +40,7 @@ const orderArb = fc.record({ at: instantArb, product: fc.integer({ min: 1, max: 
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  const service = createOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => now });
+  const service = wireOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => now });
   const [orders] = fc.sample(fc.array(orderArb, { minLength: 120, maxLength: 120 }), { seed: SEED, numRuns: 1 });
   for (const o of orders!) {
     now = new Date(o.at);
@@ -73,7 +73,7 @@ const rangeOf = (from: Date | undefined, to: Date | undefined) => ({ ...(from ? 
 describe('statistics for any range', () => {
   test('the roll-up with partial edge days gives the straight aggregate for random ranges', async () => {
     const repo = createOrderRepository(tdb.sequelize);
-    const service = createOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => NOW });
+    const service = wireOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => NOW });
     await fc.assert(
       fc.asyncProperty(boundArb, boundArb, async (from, to) => {
         const range = rangeOf(from, to);

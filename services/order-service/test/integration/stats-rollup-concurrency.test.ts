@@ -2,7 +2,7 @@
 // time, each writing the day's, the hour's and several products' roll-up rows) all commit, and the
 // hourly and product roll-ups still equal the straight aggregates.
 import { QueryTypes } from 'sequelize';
-import { createOrderService } from '../../src/orders/service.js';
+import { wireOrderService } from '../../src/wiring/order-service.js';
 import type { Actor, Cart, Catalog } from '../../src/orders/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 test('120 checkouts at once over overlapping products all commit, and the roll-ups add up', async () => {
-  const service = createOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, stockManagement: false });
+  const service = wireOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, stockManagement: false });
   const orders = Array.from({ length: 120 }, (_, i) => {
     const products = [1 + (i % 5), 1 + ((i * 7 + 3) % 5), 6 - (i % 5)];
     return service.createOrder(shopper, { items: [...new Set(products)].map((p, j) => ({ product_id: p, quantity: 1 + j })), shipping_address: address });

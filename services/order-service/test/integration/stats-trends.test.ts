@@ -5,9 +5,11 @@
 import fc from 'fast-check';
 import { QueryTypes } from 'sequelize';
 import { allowedTransitions, ORDER_STATUSES, type OrderStatus } from '../../src/domain/order-lifecycle.js';
-import { createOrderService } from '../../src/orders/service.js';
+import { createStatsStore } from '../../src/data/stats-store.js';
+import { wireOrderService } from '../../src/wiring/order-service.js';
 import type { Actor, Cart, Catalog } from '../../src/orders/ports.js';
-import { createStatsSeries, toSeriesJson, type SeriesPoint } from '../../src/orders/stats-series.js';
+import { toSeriesJson, toTopProductsJson } from '../../src/http/stats-views.js';
+import { createStatsSeries, type SeriesPoint } from '../../src/orders/stats-series.js';
 import { createTopProducts } from '../../src/orders/top-products.js';
 import { toMajorNumber } from '../../src/domain/money.js';
 import * as migration0007 from '../../src/data/migrations/0007-trends-and-top-products.js';
@@ -45,7 +47,7 @@ const orderArb = fc.record({ at: instantArb, lines: fc.array(lineArb, { minLengt
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  const service = createOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => now });
+  const service = wireOrderService({ sequelize: tdb.sequelize, catalog, cart, pricing, clock: () => now });
   const [orders] = fc.sample(fc.array(orderArb, { minLength: 250, maxLength: 250 }), { seed: SEED, numRuns: 1 });
   for (const o of orders!) {
     now = new Date(o.at);
@@ -63,6 +65,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await tdb?.drop();
 });
+
+/** A use case as the HTTP layer answers it: its record rendered by the view. */
+const rendered = <Q, R, J>(useCase: (actor: typeof admin, q: Q) => Promise<R>, view: (r: R) => J) => async (actor: typeof admin, q: Q) => view(await useCase(actor, q));
 
 const dateText = (t: number) => new Date(t).toISOString().slice(0, 10);
 const dateArb = fc.integer({ min: -2, max: DAYS + 1 }).map((d) => dateText(FIRST_DAY + d * DAY));
@@ -117,7 +122,7 @@ async function straightProducts(q: { from: string; to: string; limit: number }) 
 
 describe('trends', () => {
   test('every point equals the straight aggregate, in every zone and interval, for random ranges', async () => {
-    const series = createStatsSeries(tdb.sequelize);
+    const series = rendered(createStatsSeries(createStatsStore(tdb.sequelize)), toSeriesJson);
     const queryArb = fc
       .record({ a: dateArb, b: dateArb, interval: fc.constantFrom('day' as const, 'week' as const, 'month' as const), tz: fc.constantFrom(...ZONES) })
       .map(({ a, b, ...rest }) => ({ from: a < b ? a : b, to: a < b ? b : a, ...rest }));
@@ -130,7 +135,7 @@ describe('trends', () => {
   });
 
   test('each zone over the whole seeded span, by day: the points add up to every order', async () => {
-    const series = createStatsSeries(tdb.sequelize);
+    const series = rendered(createStatsSeries(createStatsStore(tdb.sequelize)), toSeriesJson);
     const q = { from: dateText(FIRST_DAY - DAY), to: dateText(FIRST_DAY + DAYS * DAY), interval: 'day' as const };
     for (const tz of ZONES) {
       const got = await series(admin, { ...q, tz });
@@ -151,7 +156,7 @@ describe('trends', () => {
     expect(rows.reduce((n, r) => n + Number(r.on_half), 0)).toBeGreaterThan(0);
     expect(rows.reduce((n, r) => n + Number(r.on_hour), 0)).toBeGreaterThan(0);
     // Berlin's 2026-03-29 has 23 hours, Santiago's 2026-04-05 has 25
-    const series = createStatsSeries(tdb.sequelize);
+    const series = rendered(createStatsSeries(createStatsStore(tdb.sequelize)), toSeriesJson);
     const berlin = await series(admin, { from: '2026-03-29', to: '2026-03-29', tz: 'Europe/Berlin' });
     expect(Date.parse(berlin.points[0]!.to) - Date.parse(berlin.points[0]!.from)).toBe(23 * HOUR);
     const santiago = await series(admin, { from: '2026-04-04', to: '2026-04-04', tz: 'America/Santiago' });
@@ -176,7 +181,7 @@ describe('the roll-ups', () => {
 
 describe('top products', () => {
   test('the product roll-up equals the straight aggregate for random ranges and limits', async () => {
-    const top = createTopProducts(tdb.sequelize);
+    const top = rendered(createTopProducts(createStatsStore(tdb.sequelize)), toTopProductsJson);
     const queryArb = fc
       .record({ a: dateArb, b: dateArb, limit: fc.integer({ min: 1, max: 8 }) })
       .map(({ a, b, limit }) => ({ from: a < b ? a : b, to: a < b ? b : a, limit }));
@@ -189,7 +194,7 @@ describe('top products', () => {
   });
 
   test('over the whole span every product sold is listed, and cancelled and refunded orders count for nothing', async () => {
-    const top = createTopProducts(tdb.sequelize);
+    const top = rendered(createTopProducts(createStatsStore(tdb.sequelize)), toTopProductsJson);
     const q = { from: dateText(FIRST_DAY), to: dateText(FIRST_DAY + (DAYS - 1) * DAY), limit: 100 };
     const got = await top(admin, q);
     expect(got).toEqual(await straightProducts(q));
@@ -202,7 +207,7 @@ describe('top products', () => {
   });
 
   test('only admins may read either', async () => {
-    await expect(createTopProducts(tdb.sequelize)(alice, { from: '2026-03-26', to: '2026-03-27' })).rejects.toMatchObject({ status: 403 });
-    await expect(createStatsSeries(tdb.sequelize)(alice, { from: '2026-03-26', to: '2026-03-27' })).rejects.toMatchObject({ status: 403 });
+    await expect(createTopProducts(createStatsStore(tdb.sequelize))(alice, { from: '2026-03-26', to: '2026-03-27' })).rejects.toMatchObject({ status: 403 });
+    await expect(createStatsSeries(createStatsStore(tdb.sequelize))(alice, { from: '2026-03-26', to: '2026-03-27' })).rejects.toMatchObject({ status: 403 });
   });
 });

@@ -1,6 +1,6 @@
 // The background loop of the outbox relay and the webhook worker: passes one after another (never
 // two at once), an error reported and the loop going on, stop() waiting for the pass in progress.
-import { createPollLoop } from '../../src/orders/poll-loop.js';
+import { createPollLoop } from '../../src/background/poll-loop.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

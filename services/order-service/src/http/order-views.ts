@@ -1,9 +1,9 @@
-// The JSON shapes of the API (snake_case, ISO times). Amounts on orders and items are decimal strings
+// The JSON shapes of the API's orders (snake_case, ISO times). Amounts on orders and items are decimal strings
 // with two decimals ("107.90": the storefront prints them as they come); statistics are JSON numbers.
 
 import { toDecimalString, toMajorNumber } from '../domain/money.js';
 import { ORDER_STATUSES } from '../domain/order-lifecycle.js';
-import type { OrderRecord, OrderStats, OrderSummaryRecord } from './records.js';
+import type { OrderRecord, OrderStats, OrderSummaryRecord } from '../domain/records.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -90,37 +90,5 @@ export function toStatsJson(s: OrderStats) {
     from: iso(s.from),
     to: iso(s.to),
     currency: s.currency,
-  };
-}
-
-/**
- * A JSON value read from a cache keeps the exact text it was parsed from, under this symbol (not
- * enumerable, so JSON.stringify and spreads never see it): a response can send that text instead of
- * serialising the value again. Only for values passed on unchanged.
- */
-export const SERIALISED = Symbol('serialised JSON');
-
-export function withSerialised<T extends object>(value: T, text: string): T {
-  Object.defineProperty(value, SERIALISED, { value: text, enumerable: false });
-  return value;
-}
-
-export function serialisedOf(value: object): string | undefined {
-  const text = (value as { [SERIALISED]?: unknown })[SERIALISED];
-  return typeof text === 'string' ? text : undefined;
-}
-
-/** What other services get in an event: the order's identity, state and money, no addresses. */
-export function toEventPayload(o: OrderRecord) {
-  return {
-    order_id: o.id,
-    order_number: o.orderNumber,
-    user_id: o.userId,
-    status: o.status,
-    payment_status: o.paymentStatus,
-    currency: o.currency,
-    total_amount: toOrderJson(o).total_amount,
-    items: o.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })),
-    version: o.version,
   };
 }

@@ -1,6 +1,6 @@
 // An order as the use cases see it: amounts in integer minor units, ids as numbers.
 
-import type { OrderStatus, PaymentStatus } from '../domain/order-lifecycle.js';
+import type { OrderStatus, PaymentStatus } from './order-lifecycle.js';
 
 export interface Address {
   address: string;
@@ -30,7 +30,17 @@ export interface StatusChangeRecord {
   createdAt: Date;
 }
 
-export interface OrderRecord {
+/** What an order costs, in integer minor units of its currency. */
+export interface OrderAmounts {
+  currency: string;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+  totalMinor: number;
+}
+
+export interface OrderRecord extends OrderAmounts {
   id: number;
   orderNumber: string;
   userId: number;
@@ -38,12 +48,6 @@ export interface OrderRecord {
   customerPhone: string | null;
   status: OrderStatus;
   paymentStatus: PaymentStatus;
-  currency: string;
-  subtotalMinor: number;
-  taxMinor: number;
-  shippingMinor: number;
-  discountMinor: number;
-  totalMinor: number;
   shipping: Address;
   billing: Address | null;
   notes: string | null;
@@ -86,3 +90,13 @@ export interface OrderStats {
   to: Date | null;
   currency: string;
 }
+
+/** An order as priced and numbered, before it is written. */
+export interface NewOrderRecord extends Pick<OrderRecord, NewOrderFields> {
+  orderNumber: string;
+  /** defaults to now */
+  createdAt?: Date;
+  items: Array<Omit<OrderItemRecord, 'id'>>;
+}
+
+type NewOrderFields = 'userId' | 'customerEmail' | 'customerPhone' | 'currency' | 'subtotalMinor' | 'taxMinor' | 'shippingMinor' | 'discountMinor' | 'totalMinor' | 'shipping' | 'billing' | 'notes';
