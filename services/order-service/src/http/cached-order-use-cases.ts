@@ -1,13 +1,13 @@
-// The order use cases with single orders and statistics answered from a response cache, which is
-// invalidated by every write. The cache hands back the exact text to send (http/fast-paths.ts).
+// The order use cases with single orders, statistics and a shopper's pages answered from a response
+// cache, which is invalidated by every write. The cache hands back the exact text to send (http/fast-paths.ts).
 
 import { notYourOrder } from '../domain/errors.js';
 import type { Actor } from '../orders/ports.js';
-import type { JsonText, OrderUseCases } from './order-handlers.js';
+import type { JsonText, OrderPage, OrderUseCases } from './order-handlers.js';
 
 type Json = Record<string, unknown>;
-type Entry = { order: number } | { stats: string };
-type Invalidation = { order: number } | 'stats';
+type Entry = { order: number } | { stats: string } | { lists: number; page: string };
+type Invalidation = { order: number } | 'stats' | { lists: number };
 
 /** What this needs of a cache (cache/order-cache.ts provides it; wired in main.ts). */
 export interface ResponseCache {
@@ -17,11 +17,14 @@ export interface ResponseCache {
 
 export function withResponseCache(uc: OrderUseCases, cache: ResponseCache): OrderUseCases {
   const valueOf = async (read: Promise<JsonText>): Promise<Json> => (await read).json;
-  const afterWrite = async <T>(orderId: number, write: () => Promise<T>): Promise<T> => {
+  // the order's owner's pages too: an admin's status change shows in the shopper's list
+  const afterWrite = async (orderId: number, write: () => Promise<Json>): Promise<Json> => {
+    let written: Json | undefined;
     try {
-      return await write();
+      return (written = await write());
     } finally {
-      await cache.invalidate([{ order: orderId }, 'stats']);
+      const owner = typeof written?.user_id === 'number' ? [{ lists: written.user_id }] : [];
+      await cache.invalidate([{ order: orderId }, 'stats', ...owner]);
     }
   };
 
@@ -42,9 +45,16 @@ export function withResponseCache(uc: OrderUseCases, cache: ResponseCache): Orde
       return { json: value, text };
     },
 
+    async listOrders(actor, query): Promise<OrderPage> {
+      const page = `${query.page}|${query.size}|${query.status ?? ''}`;
+      const { value, text } = await cache.readThrough({ lists: actor.userId, page }, () => uc.listOrders(actor, query));
+      // the entry is {"orders":[…],"total":n} as JSON.stringify wrote it: the page's own text is its first member
+      return { orders: value.orders, total: value.total, text: text.slice('{"orders":'.length, text.lastIndexOf(',"total":')) };
+    },
+
     async createOrder(actor, input, ctx) {
       const result = await uc.createOrder(actor, input, ctx);
-      if (!result.replayed) await cache.invalidate(['stats']);
+      if (!result.replayed) await cache.invalidate(['stats', { lists: actor.userId }]);
       return result;
     },
 

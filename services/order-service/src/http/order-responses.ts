@@ -42,5 +42,6 @@ export function sendPage(req: Request, res: Response, result: OrderPage, page: n
   links.push(link(lastPage, 'last'));
   res.setHeader('X-Total-Count', String(result.total));
   res.setHeader('Link', links.join(', '));
-  res.json(result.orders);
+  if (result.text === undefined) res.json(result.orders);
+  else res.type('application/json').send(result.text);
 }

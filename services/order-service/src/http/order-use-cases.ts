@@ -13,6 +13,8 @@ type Json = Record<string, unknown>;
 export interface OrderPage {
   orders: Json[];
   total: number;
+  /** the exact JSON text of `orders`, when its source already has it (a cache hit) */
+  text?: string;
 }
 
 /** A JSON value and, when its source already has it (a cache hit), the exact text to send for it. */
@@ -46,6 +48,7 @@ export function adaptOrderService(service: OrderService, admin: { searchOrders: 
     createOrder: async (actor, input, ctx) => (await service.placeOrder(actor, input, ctx)) as { order: Json; replayed: boolean },
     listOrders: async (actor, query) => {
       const { items, total } = await service.listOrders(actor, query);
+      // `orders` first: the page cache takes the page's text from the front of this object's JSON
       return { orders: items.map(toOrderSummaryJson), total };
     },
     getOrder: async (actor, orderId) => ({ json: toOrderJson(await service.getOrder(actor, orderId)) }),

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { orderCacheKey } from '../../src/cache/order-cache.js';
+import { createResponseCache, orderCacheKey } from '../../src/cache/order-cache.js';
 import { freePort } from '../support/net.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -117,6 +117,52 @@ test('statistics are cached and a new order invalidates them', async () => {
   await newOrder();
   expect((await call('GET', '/admin/orders/stats', admin)).body.total_orders).toBe(before.total_orders + 1);
   expect((await call('GET', '/admin/stats', shopper)).status).toBe(403); // never served from the cache to a shopper
+});
+
+test("a shopper's page is cached with its headers, and every write to one of their orders makes it fresh", async () => {
+  const pageOf = async (token: string, query = '?page=1&size=10') => {
+    const r = await fetch(`${svc.url}/orders${query}`, { headers: { authorization: `Bearer ${token}` } });
+    return { text: await r.text(), total: r.headers.get('x-total-count'), link: r.headers.get('link'), type: r.headers.get('content-type') };
+  };
+  const first = await pageOf(shopper);
+  const hits = await cacheCount('orders_page', 'hit');
+  expect(await pageOf(shopper)).toEqual(first); // byte for byte, same headers
+  expect(await cacheCount('orders_page', 'hit')).toBe(hits + 1);
+  expect(first.type).toBe('application/json; charset=utf-8');
+  // another shopper never gets this shopper's page
+  const other = JSON.parse((await pageOf(await svc.tokens.user(33))).text) as Json[];
+  expect(other.every((o) => o.user_id === 33)).toBe(true);
+
+  const order = await newOrder();
+  const afterCreate = await pageOf(shopper);
+  expect(Number(afterCreate.total)).toBe(Number(first.total) + 1);
+  expect((JSON.parse(afterCreate.text) as Json[])[0]!.id).toBe(order.id);
+  await call('PUT', `/admin/orders/${order.id}/status`, admin, { status: 'confirmed' }); // by an admin: still the shopper's page
+  expect((JSON.parse((await pageOf(shopper)).text) as Json[])[0]!.status).toBe('confirmed');
+  await call('DELETE', `/orders/${order.id}`, shopper);
+  expect((JSON.parse((await pageOf(shopper)).text) as Json[])[0]!.status).toBe('cancelled');
+  // another page size is its own entry, as fresh
+  expect((JSON.parse((await pageOf(shopper, '?page=1&size=3')).text) as Json[])[0]!.status).toBe('cancelled');
+});
+
+test('a page read from PostgreSQL before a write is not stored after the write invalidated it', async () => {
+  const client = new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  try {
+    const cache = createResponseCache(client, { prefix: `${svc.config.cachePrefix}:race` });
+    const entry = { lists: 77, page: '1|10|' };
+    // the load sees the old page, then a write commits and invalidates before the load's answer is stored
+    const stale = await cache.readThrough(entry, async () => {
+      await cache.invalidate([{ lists: 77 }]);
+      return { orders: [{ id: 1, status: 'pending' }], total: 1 };
+    });
+    expect(stale.value.orders[0]!.status).toBe('pending'); // answered, as any read racing a write may be
+    const next = await cache.readThrough(entry, async () => ({ orders: [{ id: 1, status: 'confirmed' }], total: 1 }));
+    expect(next.value.orders[0]!.status).toBe('confirmed'); // but never cached: the next read loads again
+    const third = await cache.readThrough(entry, async () => ({ orders: [] as Json[], total: 0 }));
+    expect(third.value.orders[0]!.status).toBe('confirmed'); // and a load with no write in between is cached
+  } finally {
+    client.disconnect();
+  }
 });
 
 test('Redis stops answering: reads and writes go on from PostgreSQL, and nothing stale is served after it returns', async () => {
