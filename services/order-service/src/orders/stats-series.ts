@@ -4,7 +4,7 @@
 import type { Database } from '../data/database.js';
 import { statsForPeriods, type StatusCounts } from '../data/series-stats.js';
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
-import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startOfLocalDay, type DayNumber, type Interval } from '../domain/local-calendar.js';
+import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startsOfLocalDays, type DayNumber, type Interval } from '../domain/local-calendar.js';
 import { toMajorNumber } from '../domain/money.js';
 import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
 import type { Actor } from './ports.js';
@@ -35,7 +35,7 @@ export function createStatsSeries(db: Database) {
     if (!isTimeZone(tz)) throw invalid('tz', 'must be an IANA time zone name such as Europe/Berlin or Asia/Kolkata');
     const periods = periodsBetween(first, last, interval, MAX_POINTS);
     if (!periods) throw invalid('interval', `gives more than ${MAX_POINTS} points for this range; choose a longer interval or a shorter range`);
-    const bounds = [...periods.map((p) => startOfLocalDay(p.first, tz)), startOfLocalDay(periods[periods.length - 1]!.end, tz)];
+    const bounds = startsOfLocalDays([...periods.map((p) => p.first), periods[periods.length - 1]!.end], tz);
     const counts = await statsForPeriods(db, bounds);
     const points: SeriesPoint[] = periods.map((p, i) => ({ start: dateOfDay(p.first), from: new Date(bounds[i]!), to: new Date(bounds[i + 1]!), counts: counts[i]! }));
     return toSeriesJson({ interval, tz, from: query.from, to: query.to, points });

@@ -11,6 +11,7 @@ import { createStatsSeries, toSeriesJson, type SeriesPoint } from '../../src/ord
 import { createTopProducts } from '../../src/orders/top-products.js';
 import { toMajorNumber } from '../../src/domain/money.js';
 import * as migration0007 from '../../src/data/migrations/0007-trends-and-top-products.js';
+import * as migration0011 from '../../src/data/migrations/0011-series-by-quarter.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const SEED = Number(process.env.STATS_SEED ?? 20261201);
@@ -160,16 +161,20 @@ describe('trends', () => {
 });
 
 describe('the roll-ups', () => {
-  test('migration 0007 builds from existing orders what the writes kept (hour and product rows)', async () => {
+  test('migrations 0007 and 0011 build from existing orders what the writes kept (hour, quarter and product rows)', async () => {
     const snapshot = async () => ({
-      hourly: await tdb.sequelize.query('SELECT hour, status, orders, total_cents FROM order_stats_hourly WHERE orders <> 0 ORDER BY 1, 2', { type: QueryTypes.SELECT }),
+      hourly: await tdb.sequelize.query('SELECT * FROM order_series_hourly ORDER BY 1', { type: QueryTypes.SELECT }),
+      quarterly: await tdb.sequelize.query('SELECT * FROM order_series_quarterly ORDER BY 1', { type: QueryTypes.SELECT }),
       products: await tdb.sequelize.query('SELECT * FROM order_product_stats_daily ORDER BY day, product_id', { type: QueryTypes.SELECT }),
     });
     const kept = await snapshot();
     expect(kept.hourly.length).toBeGreaterThan(100);
+    expect(kept.quarterly.length).toBeGreaterThan(kept.hourly.length);
     const context = { query: async (sql: string) => void (await tdb.sequelize.query(sql)) };
+    await migration0011.down({ context, name: '0011' } as never);
     await migration0007.down({ context, name: '0007' } as never);
     await migration0007.up({ context, name: '0007' } as never);
+    await migration0011.up({ context, name: '0011' } as never);
     expect(await snapshot()).toEqual(kept);
   });
 });
