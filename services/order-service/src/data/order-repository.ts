@@ -8,7 +8,7 @@ import { ORDER_STATUSES, REVENUE_STATUSES } from '../domain/order-lifecycle.js';
 import type { Address, OrderRecord, OrderStats, OrderSummaryRecord, StatusChangeRecord } from '../orders/records.js';
 import { toInt, type Database } from './database.js';
 import { PRODUCTS_ON_INSERT, countInProductStats } from './product-stats.js';
-import { HOURLY_ON_INSERT, countInHourlyStats } from './series-stats.js';
+import { SERIES_ON_INSERT, countInSeriesStats } from './series-stats.js';
 import type { OrderItemRow, OrderRow, OrderStatusHistoryRow } from './rows.js';
 
 export interface NewOrder {
@@ -149,9 +149,10 @@ export function createOrderRepository(db: Database) {
          ON CONFLICT (order_number) DO NOTHING
          RETURNING *
        ), items AS (
-         INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
+         INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents,
+                                  order_created_at, order_total_cents)
          SELECT o.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
-                (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint
+                (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint, o.created_at, o.total_cents
            FROM o, jsonb_array_elements($items::jsonb) WITH ORDINALITY AS e(v, n)
           ORDER BY e.n
          RETURNING *
@@ -167,7 +168,7 @@ export function createOrderRepository(db: Database) {
          RETURNING day
        ),
        -- each roll-up reads the one before, so every checkout locks their rows in the same order
-       hourly AS (${HOURLY_ON_INSERT}),
+       ${SERIES_ON_INSERT},
        products AS (${PRODUCTS_ON_INSERT})
        SELECT o.*,
               coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i), '[]') AS items,
@@ -266,7 +267,7 @@ export function createOrderRepository(db: Database) {
     if (!row) return null;
     await countInDailyStats(row.created_at, row.previous, args.to, toInt(row.total_cents), transaction);
     const change = { orderId: args.id, createdAt: row.created_at, from: row.previous, to: args.to, totalCents: toInt(row.total_cents) };
-    await countInHourlyStats(db, change, transaction);
+    await countInSeriesStats(db, change, transaction);
     await countInProductStats(db, change, transaction);
     return row.previous;
   }

@@ -76,8 +76,8 @@ beforeAll(async () => {
   );
   const items = rows.flatMap((r) => r.products.map((p) => [r.id, p] as const));
   await client.query(
-    `INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents)
-     SELECT o, p, 'Product ' || p, 1, 0, 0 FROM unnest($1::bigint[], $2::bigint[]) AS t(o, p)`,
+    `INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
+     SELECT t.o, t.p, 'Product ' || t.p, 1, 0, 0, ord.created_at, ord.total_cents FROM unnest($1::bigint[], $2::bigint[]) AS t(o, p) JOIN orders ord ON ord.id = t.o`,
     [items.map((i) => i[0]), items.map((i) => i[1])],
   );
   await client.query(`SELECT setval('orders_id_seq', ${COUNT})`);
