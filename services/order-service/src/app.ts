@@ -81,7 +81,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (log.isLevelEnabled('warn')) {
     app.use((req, res, next) => {
       const started = process.hrtime.bigint();
-      res.once('finish', () => {
+      let logged = false;
+      const logAnswer = () => {
+        if (logged) return;
+        logged = true;
         const refused = res.statusCode === 401 || res.statusCode === 403;
         if (!logAnswers && !refused && res.statusCode < 500) return;
         const fields = {
@@ -92,11 +95,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
           duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
           user_id: req.actor?.userId,
         };
-        if (res.statusCode >= 500) log.warn(fields, 'request answered');
+        // closed before the response ended: the client left (an export says how many rows it had sent)
+        if (!res.writableFinished) log.info({ ...fields, rows_sent: res.locals.rowsSent as number | undefined }, 'request aborted');
+        else if (res.statusCode >= 500) log.warn(fields, 'request answered');
         // refused credentials and roles are security events: on record at the default WARNING level too
         else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
         else log.info(fields, 'request answered');
-      });
+      };
+      res.once('finish', logAnswer);
+      res.once('close', logAnswer);
       next();
     });
   }

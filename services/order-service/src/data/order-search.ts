@@ -6,16 +6,12 @@ import type { OrderSearchPort, SearchCriteria, SearchPageRows } from '../orders/
 import { toInt, type Database } from './database.js';
 import { createExportBatch } from './order-export-batch.js';
 import { addOrderFilter, CREATED_KEY, summaryOf } from './order-filters.js';
-import { createProductSearch, type ProductSource } from './product-search.js';
+import { productSource, type SearchSource } from './product-search.js';
 
 export { EXPORT_QUERY_MARKER } from './order-export-batch.js';
 
-// By total, up to this many items of a product its items are sorted; beyond it, the orders are
-// walked by total and each checked (the planner cannot tell the two apart before it runs).
-export const RARE_PRODUCT_ITEMS = 5000;
-
 /** The order-number, email and tracking forms: conditions on orders o, read in the sort's index order. */
-function orderSource(c: SearchCriteria, bind: Record<string, unknown>): ProductSource {
+function orderSource(c: SearchCriteria, bind: Record<string, unknown>): SearchSource {
   const conds: string[] = [];
   const form = c.form;
   if (form?.kind === 'order_number_prefix') {
@@ -31,12 +27,10 @@ function orderSource(c: SearchCriteria, bind: Record<string, unknown>): ProductS
   return { from: 'orders o', key: c.sort === 'total_amount' ? 'o.total_cents' : 'o.created_at', id: 'o.id', conds };
 }
 
-export function createOrderSearch(db: Database, options: { rareProductItems?: number } = {}): OrderSearchPort {
-  const productSource = createProductSearch(db, options.rareProductItems ?? RARE_PRODUCT_ITEMS);
-
+export function createOrderSearch(db: Database): OrderSearchPort {
   async function search(c: SearchCriteria): Promise<SearchPageRows> {
     const bind: Record<string, unknown> = { limit: c.limit + 1, offset: c.offset };
-    const source = c.form?.kind === 'product' ? await productSource(c.form.productId, c, bind) : orderSource(c, bind);
+    const source = c.form?.kind === 'product' ? productSource(c.form.productId, c, bind) : orderSource(c, bind);
     const conds = [...source.conds];
     addOrderFilter(c, conds, bind);
     const dir = c.direction === 'asc' ? 'ASC' : 'DESC';

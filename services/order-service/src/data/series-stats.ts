@@ -67,6 +67,49 @@ function spans(bounds: number[], from: number[], to: number[]) {
     .filter((s) => s.lo < s.hi);
 }
 
+type Span = ReturnType<typeof spans>[number];
+
+/**
+ * The hour and quarter rows of the bounds' spans, each with its bound and sign: rows named by key
+ * (epoch seconds), each looked up by its primary key (OFFSET 0: not hashed from the whole table; a
+ * range per bound looked costly enough to the planner to JIT-compile a query of milliseconds);
+ * summed per bound, then used twice. Null when no bound needs them.
+ */
+function rollUpCorrections(wide: Array<{ name: string; table: string; key: string; list: Span[]; step: number }>, bind: Record<string, unknown>): string | null {
+  const used = wide.filter((w) => w.list.length > 0);
+  if (!used.length) return null;
+  const rowsOf = (w: (typeof wide)[number]) => {
+    const [at, k, sign]: number[][] = [[], [], []];
+    for (const x of w.list) {
+      for (let t = x.lo; t < x.hi; t += w.step) {
+        at!.push(t / 1000);
+        k!.push(x.k);
+        sign!.push(x.sign);
+      }
+    }
+    Object.assign(bind, { [`${w.name}at`]: at, [`${w.name}k`]: k, [`${w.name}s`]: sign });
+    return `SELECT u.k, ${SUMS.map((c) => `u.sign * r.${c} AS ${c}`).join(', ')}
+         FROM unnest($${w.name}at::bigint[], $${w.name}k::int[], $${w.name}s::int[]) AS u(at, k, sign)
+         CROSS JOIN LATERAL (SELECT * FROM ${w.table} WHERE ${w.key} = to_timestamp(u.at) OFFSET 0) r`;
+  };
+  return `SELECT t.point, ${SUMS.map((c) => `t.sign * b.${c}`).join(', ')}
+       FROM (SELECT k, ${SUMS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+               FROM (${used.map(rowsOf).join(' UNION ALL ')}) x
+              GROUP BY k) b
+       CROSS JOIN LATERAL (VALUES (b.k - 1, 1), (b.k, -1)) AS t(point, sign)`;
+}
+
+/** What is left of a quarter (a bound off the quarter hours), from the orders, once per bound. */
+function orderCorrections(partial: Span[], bind: Record<string, unknown>): string {
+  const iso = (t: number) => new Date(t).toISOString();
+  Object.assign(bind, { olo: partial.map((s) => iso(s.lo)), ohi: partial.map((s) => iso(s.hi)), ok: partial.map((s) => s.k), os: partial.map((s) => s.sign) });
+  return `SELECT t.point, ${SUMS.map((c) => `t.sign * x.${c}`).join(', ')}
+       FROM unnest($olo::timestamptz[], $ohi::timestamptz[], $ok::int[], $os::int[]) AS c(lo, hi, k, sign)
+       CROSS JOIN LATERAL (SELECT ${ORDER_STATUSES.map((s) => `count(*) FILTER (WHERE status = '${s}') AS ${s}_orders, sum(total_cents) FILTER (WHERE status = '${s}') AS ${s}_cents`).join(', ')}
+                             FROM orders WHERE created_at >= c.lo AND created_at < c.hi) x
+       CROSS JOIN LATERAL (VALUES (c.k - 1, c.sign), (c.k, -c.sign)) AS t(point, sign)`;
+}
+
 /**
  * Counts per status for each period [bounds[i], bounds[i+1]) (instants in ms, ascending), in one
  * query; bounds must lie between 1970 and 9999.
@@ -84,47 +127,16 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
        FROM order_stats_daily d WHERE d.day >= $first::date AND d.day < $last::date
       GROUP BY 1`,
   ];
-  // each span's rows named by key (epoch seconds), each looked up by its primary key (OFFSET 0: not
-  // hashed from the whole table; a range per bound looked costly enough to the planner to
-  // JIT-compile a query of milliseconds); summed per bound, then used twice
-  const wide = [
-    { name: 'h', table: 'order_series_hourly', key: 'hour', list: spans(bounds, midnights, hours), step: HOUR },
-    { name: 'q', table: 'order_series_quarterly', key: 'quarter', list: spans(bounds, hours, quarters), step: QUARTER },
-  ].filter((w) => w.list.length > 0);
-  if (wide.length) {
-    const rowsOf = (w: (typeof wide)[number]) => {
-      const at: number[] = [];
-      const k: number[] = [];
-      const sign: number[] = [];
-      for (const x of w.list) {
-        for (let t = x.lo; t < x.hi; t += w.step) {
-          at.push(t / 1000);
-          k.push(x.k);
-          sign.push(x.sign);
-        }
-      }
-      Object.assign(bind, { [`${w.name}at`]: at, [`${w.name}k`]: k, [`${w.name}s`]: sign });
-      return `SELECT u.k, ${SUMS.map((c) => `u.sign * r.${c} AS ${c}`).join(', ')}
-         FROM unnest($${w.name}at::bigint[], $${w.name}k::int[], $${w.name}s::int[]) AS u(at, k, sign)
-         CROSS JOIN LATERAL (SELECT * FROM ${w.table} WHERE ${w.key} = to_timestamp(u.at) OFFSET 0) r`;
-    };
-    parts.push(`SELECT t.point, ${SUMS.map((c) => `t.sign * b.${c}`).join(', ')}
-       FROM (SELECT k, ${SUMS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
-               FROM (${wide.map(rowsOf).join(' UNION ALL ')}) x
-              GROUP BY k) b
-       CROSS JOIN LATERAL (VALUES (b.k - 1, 1), (b.k, -1)) AS t(point, sign)`);
-  }
-  // what is left of a quarter (a bound off the quarter hours), from the orders, once per bound
+  const rollUps = rollUpCorrections(
+    [
+      { name: 'h', table: 'order_series_hourly', key: 'hour', list: spans(bounds, midnights, hours), step: HOUR },
+      { name: 'q', table: 'order_series_quarterly', key: 'quarter', list: spans(bounds, hours, quarters), step: QUARTER },
+    ],
+    bind,
+  );
+  if (rollUps) parts.push(rollUps);
   const partial = spans(bounds, quarters, bounds);
-  if (partial.length) {
-    const iso = (t: number) => new Date(t).toISOString();
-    Object.assign(bind, { olo: partial.map((s) => iso(s.lo)), ohi: partial.map((s) => iso(s.hi)), ok: partial.map((s) => s.k), os: partial.map((s) => s.sign) });
-    parts.push(`SELECT t.point, ${SUMS.map((c) => `t.sign * x.${c}`).join(', ')}
-       FROM unnest($olo::timestamptz[], $ohi::timestamptz[], $ok::int[], $os::int[]) AS c(lo, hi, k, sign)
-       CROSS JOIN LATERAL (SELECT ${ORDER_STATUSES.map((s) => `count(*) FILTER (WHERE status = '${s}') AS ${s}_orders, sum(total_cents) FILTER (WHERE status = '${s}') AS ${s}_cents`).join(', ')}
-                             FROM orders WHERE created_at >= c.lo AND created_at < c.hi) x
-       CROSS JOIN LATERAL (VALUES (c.k - 1, c.sign), (c.k, -c.sign)) AS t(point, sign)`);
-  }
+  if (partial.length) parts.push(orderCorrections(partial, bind));
   const sql = `SELECT point, ${SUMS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
                  FROM (${parts.join('\n UNION ALL\n')}) parts
                 WHERE point >= 0 AND point < $n
@@ -138,7 +150,11 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
         return select(transaction);
       })
     : await select();
-  const periods: StatusCounts[] = bounds.slice(1).map(() => new Map());
+  return periodsOf(rows, n);
+}
+
+function periodsOf(rows: Array<Record<string, string | number | null>>, n: number): StatusCounts[] {
+  const periods: StatusCounts[] = Array.from({ length: n }, () => new Map());
   for (const r of rows) {
     const counts = periods[Number(r.point)]!;
     for (const st of ORDER_STATUSES) {
