@@ -25,20 +25,15 @@ export function createExportBatch(db: Database): OrderSearchPort['exportBatch'] 
       bind.afterKey = args.after.key;
       bind.afterId = args.after.id;
     }
-    // the item counts of the whole batch in one grouped read, not a subquery per order
     const rows = await db.query<Record<string, unknown>>(
-      `${EXPORT_QUERY_MARKER} WITH batch AS (
-         SELECT o.id, o.order_number, o.created_at, ${CREATED_KEY} AS created_key, o.status, o.payment_status,
-                o.user_id, o.customer_email, o.customer_phone, o.currency, o.subtotal_cents, o.tax_cents, o.shipping_cents,
-                o.discount_cents, o.total_cents, o.shipping_address, o.shipping_city, o.shipping_state, o.shipping_postal_code,
-                o.shipping_country, o.tracking_number, o.notes
-           FROM orders o WHERE ${conds.join(' AND ')}
-          ORDER BY o.created_at, o.id
-          LIMIT $limit)
-       SELECT b.*, coalesce(c.n, 0) AS item_count
-         FROM batch b LEFT JOIN (SELECT order_id, count(*) AS n FROM order_items WHERE order_id IN (SELECT id FROM batch) GROUP BY order_id) c
-           ON c.order_id = b.id
-        ORDER BY b.created_at, b.id`,
+      `${EXPORT_QUERY_MARKER} SELECT o.id, o.order_number, o.created_at, ${CREATED_KEY} AS created_key, o.status, o.payment_status,
+              o.user_id, o.customer_email, o.customer_phone, o.currency, o.subtotal_cents, o.tax_cents, o.shipping_cents,
+              o.discount_cents, o.total_cents, o.shipping_address, o.shipping_city, o.shipping_state, o.shipping_postal_code,
+              o.shipping_country, o.tracking_number, o.notes,
+              (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS item_count
+         FROM orders o WHERE ${conds.join(' AND ')}
+        ORDER BY o.created_at, o.id
+        LIMIT $limit`,
       { bind, type: QueryTypes.SELECT },
     );
     return rows.map((r) => ({

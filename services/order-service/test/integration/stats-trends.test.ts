@@ -179,6 +179,19 @@ describe('the roll-ups', () => {
   });
 });
 
+describe("the items' copies of their order's keys (the product search's indexes)", () => {
+  test("every item carries its order's created_at and total after checkouts and status changes", async () => {
+    const [row] = await tdb.sequelize.query<{ items: string; differ: string }>(
+      `SELECT count(*) AS items,
+              count(*) FILTER (WHERE i.order_created_at IS DISTINCT FROM o.created_at OR i.order_total_cents IS DISTINCT FROM o.total_cents) AS differ
+         FROM order_items i JOIN orders o ON o.id = i.order_id`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(Number(row!.items)).toBeGreaterThan(250);
+    expect(Number(row!.differ)).toBe(0);
+  });
+});
+
 describe('top products', () => {
   test('the product roll-up equals the straight aggregate for random ranges and limits', async () => {
     const top = createTopProducts(tdb.sequelize);
