@@ -2,6 +2,7 @@
 // hour (every zone offset in use today is a whole number of quarters, so a local midnight is on a
 // quarter), replacing order_stats_hourly's row per hour and status. Both start from the orders there.
 
+import { HOURLY_ROLL_UP } from './0007-trends-and-top-products.js';
 import type { MigrationFn } from './index.js';
 
 // the statuses as of this migration (a later status needs a migration of its own)
@@ -25,17 +26,7 @@ export const up: MigrationFn = async ({ context: q }) => {
 };
 
 export const down: MigrationFn = async ({ context: q }) => {
-  await q.query(`
-    CREATE TABLE order_stats_hourly (
-      hour        TIMESTAMPTZ NOT NULL,
-      status      VARCHAR(16) NOT NULL,
-      orders      BIGINT      NOT NULL DEFAULT 0,
-      total_cents BIGINT      NOT NULL DEFAULT 0,
-      PRIMARY KEY (hour, status)
-    );
-    INSERT INTO order_stats_hourly (hour, status, orders, total_cents)
-      SELECT date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', status, count(*), coalesce(sum(total_cents), 0)
-        FROM orders GROUP BY 1, 2;
+  await q.query(`${HOURLY_ROLL_UP}
     DROP TABLE order_series_quarterly;
     DROP TABLE order_series_hourly;
   `);
