@@ -70,27 +70,20 @@ function spans(bounds: number[], from: number[], to: number[]) {
 type Span = ReturnType<typeof spans>[number];
 
 /**
- * The hour and quarter rows of the bounds' spans, each with its bound and sign: rows named by key
- * (epoch seconds), each looked up by its primary key (OFFSET 0: not hashed from the whole table; a
- * range per bound looked costly enough to the planner to JIT-compile a query of milliseconds);
- * summed per bound, then used twice. Null when no bound needs them.
+ * The hour and quarter rows of the bounds' spans, summed per bound and then used twice: one range
+ * scan of the primary key per bound, under a LIMIT no span can reach (at most 12 hours, 2 quarters),
+ * which also keeps the planner's estimate small (uncapped, the ranges looked costly enough to it to
+ * JIT-compile a query of milliseconds). Null when no bound needs them.
  */
-function rollUpCorrections(wide: Array<{ name: string; table: string; key: string; list: Span[]; step: number }>, bind: Record<string, unknown>): string | null {
+function rollUpCorrections(wide: Array<{ name: string; table: string; key: string; list: Span[]; most: number }>, bind: Record<string, unknown>): string | null {
   const used = wide.filter((w) => w.list.length > 0);
   if (!used.length) return null;
+  const iso = (t: number) => new Date(t).toISOString();
   const rowsOf = (w: (typeof wide)[number]) => {
-    const [at, k, sign]: number[][] = [[], [], []];
-    for (const x of w.list) {
-      for (let t = x.lo; t < x.hi; t += w.step) {
-        at!.push(t / 1000);
-        k!.push(x.k);
-        sign!.push(x.sign);
-      }
-    }
-    Object.assign(bind, { [`${w.name}at`]: at, [`${w.name}k`]: k, [`${w.name}s`]: sign });
-    return `SELECT u.k, ${SUMS.map((c) => `u.sign * r.${c} AS ${c}`).join(', ')}
-         FROM unnest($${w.name}at::bigint[], $${w.name}k::int[], $${w.name}s::int[]) AS u(at, k, sign)
-         CROSS JOIN LATERAL (SELECT * FROM ${w.table} WHERE ${w.key} = to_timestamp(u.at) OFFSET 0) r`;
+    Object.assign(bind, { [`${w.name}lo`]: w.list.map((x) => iso(x.lo)), [`${w.name}hi`]: w.list.map((x) => iso(x.hi)), [`${w.name}k`]: w.list.map((x) => x.k), [`${w.name}s`]: w.list.map((x) => x.sign) });
+    return `SELECT c.k, ${SUMS.map((col) => `c.sign * r.${col} AS ${col}`).join(', ')}
+         FROM unnest($${w.name}lo::timestamptz[], $${w.name}hi::timestamptz[], $${w.name}k::int[], $${w.name}s::int[]) AS c(lo, hi, k, sign)
+         CROSS JOIN LATERAL (SELECT * FROM ${w.table} WHERE ${w.key} >= c.lo AND ${w.key} < c.hi LIMIT ${w.most}) r`;
   };
   return `SELECT t.point, ${SUMS.map((c) => `t.sign * b.${c}`).join(', ')}
        FROM (SELECT k, ${SUMS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
@@ -129,8 +122,8 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
   ];
   const rollUps = rollUpCorrections(
     [
-      { name: 'h', table: 'order_series_hourly', key: 'hour', list: spans(bounds, midnights, hours), step: HOUR },
-      { name: 'q', table: 'order_series_quarterly', key: 'quarter', list: spans(bounds, hours, quarters), step: QUARTER },
+      { name: 'h', table: 'order_series_hourly', key: 'hour', list: spans(bounds, midnights, hours), most: 12 },
+      { name: 'q', table: 'order_series_quarterly', key: 'quarter', list: spans(bounds, hours, quarters), most: 2 },
     ],
     bind,
   );
