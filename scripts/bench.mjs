@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { startProductStandIn, startCartStandIn, issueToken } from '../services/order-service/dist/test/support/stand-ins/index.js';
 import { makeTestCertificates } from '../services/order-service/dist/test/support/tls.js';
 import * as trendsMigration from '../services/order-service/dist/src/data/migrations/0007-trends-and-top-products.js';
+import * as seriesMigration from '../services/order-service/dist/src/data/migrations/0011-series-by-quarter.js';
 import { children, freePort, rssMb, start, startKubeApi, startPgBouncer } from './bench/processes.mjs';
 import { CONNECTIONS, DURATION, ROUNDS, load, printTable, printTargets, row, runRounds } from './bench/measure.mjs';
 import { rangeRequests, targets } from './bench/targets.mjs';
@@ -92,16 +93,18 @@ try {
       SELECT 'ORD-BENCH-' || g, 1 + g % 1000, 'u' || (g % 1000) || '@example.com', (ARRAY['pending','confirmed','processing','shipped','delivered','cancelled','refunded'])[1 + g % 7], 'pending', 'USD',
              1000 + g % 9000, 100, 1000, 0, 2100 + g % 9000, '1 Main St', 'Springfield', '62701', 'US', now() - (g % 365) * interval '1 day' - (g % 86400) * interval '1 second', now()
         FROM generate_series(${from}, ${to}) g;
-      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents)
-      SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
+      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
+      SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents, created_at, total_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
       TRUNCATE order_stats_daily;
       INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;`);
-  // the hourly and product roll-ups as migration 0007 builds them from existing orders
+  // the series and product roll-ups as migrations 0007 and 0011 build them from existing orders
   const rebuildRollups = async () => {
     const context = { query: (sql) => db.query(sql) };
     const t = Date.now();
+    await seriesMigration.down({ context });
     await trendsMigration.down({ context });
     await trendsMigration.up({ context });
+    await seriesMigration.up({ context });
     await db.query('ANALYZE');
     return ((Date.now() - t) / 1000).toFixed(1);
   };
@@ -161,8 +164,8 @@ try {
     const rollupSeconds = await rebuildRollups();
     // tracking numbers on every 100th order, and products 2-8 on every 50th (product 1 is on every order)
     await db.query(`UPDATE orders SET tracking_number = '1Z' || id WHERE id % 100 = 0;
-      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents)
-      SELECT id, 2 + id % 7, 'SKU', 'Bench product', 1, 100, 100 FROM orders WHERE id % 50 = 0;`);
+      INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
+      SELECT id, 2 + id % 7, 'SKU', 'Bench product', 1, 100, 100, created_at, total_cents FROM orders WHERE id % 50 = 0;`);
     await fetch(`${cached.url}/orders`, postOne(cached.url)); // invalidates the cached stats
     await db.query('VACUUM ANALYZE'); // what autovacuum would do after a bulk load, done before measuring
 

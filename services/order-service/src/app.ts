@@ -76,31 +76,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     tagRequest(req, res, next);
   });
   app.use(measureRequests(metrics));
-  // the access log: a line per request at INFO, refusals and failures at WARNING; nothing to listen
-  // for when the level prints neither (LOG_LEVEL=ERROR)
-  const logAnswers = log.isLevelEnabled('info');
-  if (log.isLevelEnabled('warn')) {
-    app.use((req, res, next) => {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
-        const refused = res.statusCode === 401 || res.statusCode === 403;
-        if (!logAnswers && !refused && res.statusCode < 500) return;
-        const fields = {
-          request_id: req.requestId,
-          method: req.method,
-          route: req.routeTemplate ?? 'unmatched',
-          status: res.statusCode,
-          duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-          user_id: req.actor?.userId,
-        };
-        if (res.statusCode >= 500) log.warn(fields, 'request answered');
-        // refused credentials and roles are security events: on record at the default WARNING level too
-        else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
-        else log.info(fields, 'request answered');
-      });
-      next();
-    });
-  }
+  const accessLog = accessLogOf(log);
+  if (accessLog) app.use(accessLog);
   app.use(publicPrefix(config.publicPathPrefix));
   app.use(anonymousProbes(api));
   app.use(corsPolicy(config.cors));
@@ -116,4 +93,40 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(problemErrorHandler(log, isDatabaseUnavailable));
 
   return { app, metrics, document, api };
+}
+
+/**
+ * The access log: a line per request at INFO, refusals and failures at WARNING; null (nothing to
+ * listen for) when the level prints neither (LOG_LEVEL=ERROR).
+ */
+function accessLogOf(log: AppDeps['log']): express.RequestHandler | null {
+  if (!log.isLevelEnabled('warn')) return null;
+  const logAnswers = log.isLevelEnabled('info');
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    let logged = false;
+    const logAnswer = () => {
+      if (logged) return;
+      logged = true;
+      const refused = res.statusCode === 401 || res.statusCode === 403;
+      if (!logAnswers && !refused && res.statusCode < 500) return;
+      const fields = {
+        request_id: req.requestId,
+        method: req.method,
+        route: req.routeTemplate ?? 'unmatched',
+        status: res.statusCode,
+        duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        user_id: req.actor?.userId,
+      };
+      // closed before the response ended: the client left (an export says how many rows it had sent)
+      if (!res.writableFinished) log.info({ ...fields, rows_sent: res.locals.rowsSent as number | undefined }, 'request aborted');
+      else if (res.statusCode >= 500) log.warn(fields, 'request answered');
+      // refused credentials and roles are security events: on record at the default WARNING level too
+      else if (refused) log.warn({ ...fields, refusal: res.statusCode === 401 ? 'unauthenticated' : 'forbidden' }, 'request refused');
+      else log.info(fields, 'request answered');
+    };
+    res.once('finish', logAnswer);
+    res.once('close', logAnswer);
+    next();
+  };
 }

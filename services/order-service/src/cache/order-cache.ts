@@ -55,10 +55,25 @@ function cacheKeys(prefix: string) {
   };
 }
 
+/** Reading and storing one entry; a shopper's page only if its generation is still the one read before loading. */
+function entryStore(redis: Redis, prefix: string, ttl: number) {
+  const { statsKey, generationKey, keyOf } = cacheKeys(prefix);
+  return {
+    read: (entry: CacheEntry) =>
+      'order' in entry ? redis.get(keyOf(entry)) : 'lists' in entry ? redis.hget(keyOf(entry), entry.page) : redis.hget(statsKey, entry.stats),
+    write: async (entry: CacheEntry, text: string, generation: string | null) => {
+      if ('order' in entry) return redis.set(keyOf(entry), text, 'EX', ttl);
+      if ('stats' in entry) return redis.multi().hset(statsKey, entry.stats, text).expire(statsKey, ttl).exec();
+      return redis.eval(STORE_IF_GENERATION, 2, keyOf(entry), generationKey(entry.lists), entry.page, text, ttl, generation ?? '');
+    },
+    generationOf: (entry: CacheEntry) => ('lists' in entry ? redis.get(generationKey(entry.lists)) : Promise.resolve(null)),
+  };
+}
+
 export function createResponseCache(redis: Redis, options: ResponseCacheOptions = {}) {
   const ttl = options.ttlSeconds ?? 60;
   const prefix = options.prefix ?? 'orders:cache';
-  const { statsKey, generationKey, isGeneration, keyOf } = cacheKeys(prefix);
+  const { generationKey, isGeneration, keyOf } = cacheKeys(prefix);
   const count = (cache: string, result: string) => options.metrics?.cacheRequests.inc({ cache, result });
   const pending = new Set<string>(); // invalidations Redis missed
 
@@ -80,14 +95,7 @@ export function createResponseCache(redis: Redis, options: ResponseCacheOptions 
     if (pending.size) void invalidate([]);
   });
 
-  const read = (entry: CacheEntry) =>
-    'order' in entry ? redis.get(keyOf(entry)) : 'lists' in entry ? redis.hget(keyOf(entry), entry.page) : redis.hget(statsKey, entry.stats);
-  const write = async (entry: CacheEntry, text: string, generation: string | null) => {
-    if ('order' in entry) return redis.set(keyOf(entry), text, 'EX', ttl);
-    if ('stats' in entry) return redis.multi().hset(statsKey, entry.stats, text).expire(statsKey, ttl).exec();
-    return redis.eval(STORE_IF_GENERATION, 2, keyOf(entry), generationKey(entry.lists), entry.page, text, ttl, generation ?? '');
-  };
-  const generationOf = (entry: CacheEntry) => ('lists' in entry ? redis.get(generationKey(entry.lists)) : Promise.resolve(null));
+  const { read, write, generationOf } = entryStore(redis, prefix, ttl);
 
   async function readThrough<T>(entry: CacheEntry, load: () => Promise<T>): Promise<CachedJson<T>> {
     const cache = 'order' in entry ? 'order' : 'lists' in entry ? 'orders_page' : 'stats';

@@ -15,7 +15,10 @@ const TABLE = '"SequelizeMeta"';
 const LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('orders:migrations', 0))";
 
 function inTransaction(sequelize: Sequelize, transaction: Transaction): MigrationContext {
-  return { query: async (sql) => void (await sequelize.query(sql, { transaction })) };
+  return {
+    query: async (sql) => void (await sequelize.query(sql, { transaction })),
+    select: async (sql) => sequelize.query<Record<string, unknown>>(sql, { transaction, type: QueryTypes.SELECT }),
+  };
 }
 
 function storage(sequelize: Sequelize, transaction: Transaction): UmzugStorage<MigrationContext> {

@@ -15,6 +15,10 @@ export interface OrderFilter {
   to?: Date;
 }
 
+// created_at as UTC text with microseconds: a JS Date keeps milliseconds, and a cursor that lost the
+// rest would skip or repeat rows that share a millisecond
+export const CREATED_KEY = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 /** Appends the filter's conditions on orders `o` to conds and their values to bind. */
 export function addOrderFilter(filter: OrderFilter, conds: string[], bind: Record<string, unknown>): void {
   addBound(conds, bind, [

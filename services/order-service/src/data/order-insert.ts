@@ -7,7 +7,7 @@ import type { ChangeAuthor, Tx } from '../orders/ports.js';
 import type { Database } from './database.js';
 import { toOrderRecord, type OrderRowWithLines } from './order-records.js';
 import { PRODUCTS_ON_INSERT } from './product-stats.js';
-import { HOURLY_ON_INSERT } from './series-stats.js';
+import { SERIES_ON_INSERT } from './series-stats.js';
 import { transactionOf } from './unit-of-work.js';
 
 // one statement for every order of a checkout or batch: each CTE writes all their rows, in input
@@ -26,11 +26,12 @@ const INSERT_ORDERS = `WITH input AS (
          ON CONFLICT (order_number) DO NOTHING
          RETURNING *
        ), numbered AS (
-         SELECT o.id, input.n, input.v FROM o JOIN input ON input.v->>'number' = o.order_number
+         SELECT o.id, o.created_at, o.total_cents, input.n, input.v FROM o JOIN input ON input.v->>'number' = o.order_number
        ), items AS (
-         INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents)
+         INSERT INTO order_items (order_id, product_id, sku, product_name, product_image, quantity, unit_price_cents, total_price_cents,
+                                  order_created_at, order_total_cents)
          SELECT d.id, (e.v->>'product_id')::bigint, e.v->>'sku', e.v->>'product_name', e.v->>'product_image',
-                (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint
+                (e.v->>'quantity')::int, (e.v->>'unit_price_cents')::bigint, (e.v->>'total_price_cents')::bigint, d.created_at, d.total_cents
            FROM numbered d, jsonb_array_elements(d.v->'items') WITH ORDINALITY AS e(v, k)
           ORDER BY d.n, e.k
          RETURNING *
@@ -46,7 +47,7 @@ const INSERT_ORDERS = `WITH input AS (
          RETURNING day
        ),
        -- each roll-up reads the one before, so every checkout locks their rows in the same order
-       hourly AS (${HOURLY_ON_INSERT}),
+       ${SERIES_ON_INSERT},
        products AS (${PRODUCTS_ON_INSERT})
        SELECT o.*, d.n,
               coalesce((SELECT json_agg(i ORDER BY i.id) FROM items i WHERE i.order_id = o.id), '[]') AS items,

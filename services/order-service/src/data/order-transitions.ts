@@ -7,7 +7,7 @@ import type { ChangeAuthor, OrderFields, OrderTransition, Tx } from '../orders/p
 import { addBound } from './bound-clauses.js';
 import { toInt, type Database } from './database.js';
 import { countInProductStats } from './product-stats.js';
-import { countInHourlyStats } from './series-stats.js';
+import { countInSeriesStats } from './series-stats.js';
 import { transactionOf } from './unit-of-work.js';
 
 export function createOrderTransitions(db: Database) {
@@ -46,7 +46,7 @@ export function createOrderTransitions(db: Database) {
     if (!row) return null;
     const change = { orderId: args.id, createdAt: row.created_at, from: row.previous, to: args.to, totalCents: toInt(row.total_cents) };
     await countInDailyStats(db, change, transaction);
-    await countInHourlyStats(db, change, transaction);
+    await countInSeriesStats(db, change, transaction);
     await countInProductStats(db, change, transaction);
     return row.previous;
   }

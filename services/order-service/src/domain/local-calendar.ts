@@ -77,6 +77,22 @@ export function startOfLocalDay(day: DayNumber, tz: string): number {
   return hi;
 }
 
+/**
+ * startOfLocalDay for each of `days` (ascending): a day's start is first guessed from the one
+ * before it at the same offset and kept when it passes startOfLocalDay's own test (two zone
+ * look-ups instead of four); across a clock change it is computed afresh.
+ */
+export function startsOfLocalDays(days: DayNumber[], tz: string): number[] {
+  if (tz === 'UTC') return days.map((day) => day * DAY_MS);
+  const starts: number[] = [];
+  for (const [i, day] of days.entries()) {
+    const guess = i > 0 ? starts[i - 1]! + (day - days[i - 1]!) * DAY_MS : NaN;
+    const kept = i > 0 && localDayOf(guess, tz) >= day && localDayOf(guess - 1, tz) < day;
+    starts.push(kept ? guess : startOfLocalDay(day, tz));
+  }
+  return starts;
+}
+
 /** The local date a period of `interval` containing `day` begins on (ISO weeks begin on Monday). */
 export function periodStart(day: DayNumber, interval: Interval): DayNumber {
   if (interval === 'day') return day;

@@ -10,8 +10,8 @@ const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?
 
 /** What a browser may send: the API's own headers plus those the platform gateway's annotations allow. */
 export const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-ID', 'X-Requested-With', 'Accept', 'Origin'];
-/** What the storefront's scripts may read: where a new order is, its version, paging, replays, back-off, the request id. */
-export const EXPOSED_HEADERS = ['Location', 'ETag', 'Link', 'X-Total-Count', 'Idempotent-Replayed', 'Retry-After', 'X-Request-ID'];
+/** What the storefront's scripts may read: where a new order is, its version, paging (the search's next cursor too), replays, back-off, the request id. */
+export const EXPOSED_HEADERS = ['Location', 'ETag', 'Link', 'X-Total-Count', 'X-Next-Cursor', 'Idempotent-Replayed', 'Retry-After', 'X-Request-ID'];
 
 export function isAllowedOrigin(settings: Config['cors'], origin: string): boolean {
   return settings.origins.includes(origin) || (settings.allowLoopback && LOOPBACK_ORIGIN.test(origin));

@@ -75,7 +75,10 @@ export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<str
       if (csv) res.write(csvHeader());
       while (!batch.done && !stop.signal.aborted) {
         const chunk = batch.value.map(csv ? csvRecord : ndjsonRecord).join('');
-        if (!res.write(chunk)) await drainedOrClosed(res);
+        const more = res.write(chunk);
+        // for the access log's line
+        res.locals.rowsSent = ((res.locals.rowsSent as number | undefined) ?? 0) + batch.value.length;
+        if (!more) await drainedOrClosed(res);
         if (stop.signal.aborted) break;
         batch = await batches.next();
       }

@@ -2,7 +2,7 @@
 // month of a time zone's calendar, from the roll-ups (the StatsStore port).
 
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
-import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startOfLocalDay, type DayNumber, type Interval } from '../domain/local-calendar.js';
+import { dateOfDay, dayOfDate, isTimeZone, periodsBetween, startsOfLocalDays, type DayNumber, type Interval } from '../domain/local-calendar.js';
 import type { Actor, StatsStore, StatusCounts } from './ports.js';
 
 /** At most this many points per request: a leap year of days, with room to spare. */
@@ -40,7 +40,7 @@ export function createStatsSeries(stats: StatsStore) {
     if (!isTimeZone(tz)) throw invalid('tz', 'must be an IANA time zone name such as Europe/Berlin or Asia/Kolkata');
     const periods = periodsBetween(first, last, interval, MAX_POINTS);
     if (!periods) throw invalid('interval', `gives more than ${MAX_POINTS} points for this range; choose a longer interval or a shorter range`);
-    const bounds = [...periods.map((p) => startOfLocalDay(p.first, tz)), startOfLocalDay(periods[periods.length - 1]!.end, tz)];
+    const bounds = startsOfLocalDays([...periods.map((p) => p.first), periods[periods.length - 1]!.end], tz);
     const counts = await stats.periods(bounds);
     const points: SeriesPoint[] = periods.map((p, i) => ({ start: dateOfDay(p.first), from: new Date(bounds[i]!), to: new Date(bounds[i + 1]!), counts: counts[i]! }));
     return { interval, tz, from: query.from, to: query.to, points };

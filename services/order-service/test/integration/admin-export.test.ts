@@ -114,8 +114,9 @@ async function seed(rows: Seed[]): Promise<void> {
     );
   }
   // order 1 has two items, the others none
-  await client.query(`INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents)
-                      VALUES (1, 7, 'Grinder', 1, 1000, 1000), (1, 8, 'Kettle', 1, 999, 999)`);
+  await client.query(`INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
+                      SELECT 1, v.p, v.name, 1, v.cents, v.cents, o.created_at, o.total_cents
+                        FROM (VALUES (7, 'Grinder', 1000), (8, 'Kettle', 999)) AS v(p, name, cents) JOIN orders o ON o.id = 1`);
 }
 
 beforeAll(async () => {
@@ -345,6 +346,15 @@ describe('GET /admin/orders/export', () => {
       [`${EXPORT_QUERY_MARKER}%`, before],
     );
     expect(Number(newer.rows[0]!.n)).toBe(0);
+    // the access log has the download's line, with the rows it had sent
+    const aborted = () => svc.logText().split('\n').filter((l) => l.includes('"request aborted"') && l.includes('/admin/orders/export'));
+    while (aborted().length === 0) {
+      if (Date.now() > deadline + 5000) throw new Error('no access-log line for the aborted export');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const line = JSON.parse(aborted()[0]!) as { status: number; rows_sent: number };
+    expect(line.status).toBe(200);
+    expect(line.rows_sent).toBeGreaterThan(0);
   }, 30_000);
 });
 

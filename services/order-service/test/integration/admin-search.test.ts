@@ -76,8 +76,8 @@ beforeAll(async () => {
   );
   const items = rows.flatMap((r) => r.products.map((p) => [r.id, p] as const));
   await client.query(
-    `INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents)
-     SELECT o, p, 'Product ' || p, 1, 0, 0 FROM unnest($1::bigint[], $2::bigint[]) AS t(o, p)`,
+    `INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
+     SELECT t.o, t.p, 'Product ' || t.p, 1, 0, 0, ord.created_at, ord.total_cents FROM unnest($1::bigint[], $2::bigint[]) AS t(o, p) JOIN orders ord ON ord.id = t.o`,
     [items.map((i) => i[0]), items.map((i) => i[1])],
   );
   await client.query(`SELECT setval('orders_id_seq', ${COUNT})`);
@@ -154,23 +154,28 @@ describe('GET /admin/orders search', () => {
     }
   });
 
-  it('a common product (orders walked in sort order, checked for it) pages the same as a rare one (read from its items)', async () => {
+  it("a product's orders page off its items' indexes in every sort, with a range and a status beside it", async () => {
     const db = createDatabase({ url: svc.config.databaseUrl, poolMax: 1 });
     try {
-      for (const rareProductItems of [1, 1_000_000]) {
-        const store = createOrderSearch(db, { rareProductItems });
+      const store = createOrderSearch(db);
+      const filters: Array<[string, { from?: Date; to?: Date; status?: 'shipped' }, (r: Seeded) => boolean]> = [
+        ['no filter', {}, () => true],
+        ['February', { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z') }, (r) => r.createdAt.startsWith('2026-02')],
+        ['shipped', { status: 'shipped' }, (r) => r.status === 'shipped'],
+      ];
+      for (const [name, filter, match] of filters) {
         for (const sort of SORTS) {
           const direction = sort.startsWith('-') ? 'desc' : 'asc';
           const field = sort.replace('-', '') as 'created_at' | 'total_amount';
           const ids: number[] = [];
           let after: { key: string; id: number } | undefined;
           for (;;) {
-            const page = await store.search({ form: { kind: 'product', productId: 4 }, sort: field, direction, after, limit: 6, offset: 0 });
+            const page = await store.search({ form: { kind: 'product', productId: 4 }, ...filter, sort: field, direction, after, limit: 6, offset: 0 });
             ids.push(...page.items.map((o) => o.id));
             if (!page.next) break;
             after = page.next;
           }
-          expect([rareProductItems, sort, ids]).toEqual([rareProductItems, sort, expected((r) => r.products.includes(4), sort)]);
+          expect([name, sort, ids]).toEqual([name, sort, expected((r) => r.products.includes(4) && match(r), sort)]);
         }
       }
     } finally {
@@ -237,7 +242,9 @@ describe('GET /admin/orders search', () => {
     ['an email', 'ANN@example.com', 'created_at', /orders_email_lower_created_idx/],
     ['an email, by total', 'ANN@example.com', 'total_amount', /orders_email_lower_created_idx/],
     ['a tracking number', '1Z999AA10123456784', 'created_at', /orders_tracking_number_idx/],
-    ['a product', 'product:7', 'created_at', /order_items_product_order_idx|order_items_order_idx/],
+    // a few rows here: either product index may serve (at 1 M rows each sort takes its own, docs/performance.md)
+    ['a product', 'product:7', 'created_at', /order_items_product_(created|total)_idx/],
+    ['a product, by total', 'product:7', 'total_amount', /order_items_product_(created|total)_idx/],
     ['no q, by total', null, 'total_amount', /orders_total_idx/],
     ['no q, by created_at', null, 'created_at', /orders_created_covering_idx/],
   ] as const)('the statement for %s can run on its index (EXPLAIN, sequential scans off as at 1 M rows)', async (_name, q, sort, index) => {
@@ -245,8 +252,6 @@ describe('GET /admin/orders search', () => {
     let captured: { sql: string; bind: Record<string, unknown> } | undefined;
     const capture = {
       query: async (sql: string, options: { bind: Record<string, unknown> }) => {
-        // the rare-product probe answers "common", so the statement is the one that walks in sort order
-        if (sql.includes('LIMIT $rare')) return [{ n: String(options.bind.rare) }];
         captured = { sql, bind: options.bind };
         return [];
       },

@@ -6,7 +6,7 @@ import { startTestService, type TestService } from '../support/service.js';
 
 const STOREFRONT = 'https://ecommerce-microservices-platform.vercel.app';
 const REQUEST_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'if-match', 'x-request-id', 'x-requested-with', 'accept'];
-const EXPOSED = ['Location', 'ETag', 'Link', 'X-Total-Count', 'Idempotent-Replayed', 'Retry-After', 'X-Request-ID'];
+const EXPOSED = ['Location', 'ETag', 'Link', 'X-Total-Count', 'X-Next-Cursor', 'Idempotent-Replayed', 'Retry-After', 'X-Request-ID'];
 
 describe('CORS (production profile)', () => {
   let prod: TestService;
@@ -43,7 +43,7 @@ describe('CORS (production profile)', () => {
     }
   });
 
-  it("exposes Location, ETag, Link, X-Total-Count, Idempotent-Replayed, Retry-After and X-Request-ID on the storefront's actual responses", async () => {
+  it("exposes Location, ETag, Link, X-Total-Count, X-Next-Cursor, Idempotent-Replayed, Retry-After and X-Request-ID on the storefront's actual responses", async () => {
     const token = await prod.tokens.user(9501, 'cors@example.test');
     const created = await fetch(`${prod.url}/orders`, {
       method: 'POST',
@@ -65,6 +65,19 @@ describe('CORS (production profile)', () => {
     expect(list.headers.get('access-control-expose-headers')!.split(',')).toEqual(EXPOSED);
     expect(list.headers.get('x-total-count')).toBe('1');
     expect(list.headers.get('link')).toContain('rel="first"');
+  });
+
+  it("lets an admin page's script read the search's next cursor (X-Next-Cursor exposed)", async () => {
+    const token = await prod.tokens.user(9502, 'cors-next@example.test');
+    const order = { items: [{ product_id: prod.catalog.productIds[0], quantity: 1 }], shipping_address: { address: '1 Main St', city: 'Springfield', state: 'OR', postal_code: '97403', country: 'US' } };
+    for (const key of ['cors-next-1', 'cors-next-2']) {
+      const res = await fetch(`${prod.url}/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(order) });
+      expect(res.status).toBe(201);
+    }
+    const page = await fetch(`${prod.url}/admin/orders?q=cors-next@example.test&size=1`, { headers: { origin: STOREFRONT, authorization: `Bearer ${await prod.tokens.admin()}` } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('access-control-expose-headers')!.split(',')).toContain('X-Next-Cursor');
+    expect(page.headers.get('x-next-cursor')).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
   it("gives an unlisted origin's preflight a clean 204 without any CORS header (not 405)", async () => {

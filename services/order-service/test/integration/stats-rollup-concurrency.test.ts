@@ -2,6 +2,7 @@
 // time, each writing the day's, the hour's and several products' roll-up rows) all commit, and the
 // hourly and product roll-ups still equal the straight aggregates.
 import { QueryTypes } from 'sequelize';
+import { ORDER_STATUSES } from '../../src/domain/order-lifecycle.js';
 import { wireOrderService } from '../../src/wiring/order-service.js';
 import type { Actor, Cart, Catalog } from '../../src/orders/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -37,9 +38,13 @@ test('120 checkouts at once over overlapping products all commit, and the roll-u
   expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
 
   const q = <T extends object>(sql: string) => tdb.sequelize.query<T>(sql, { type: QueryTypes.SELECT });
-  expect(await q('SELECT status, sum(orders)::int AS n, sum(total_cents)::bigint AS c FROM order_stats_hourly GROUP BY 1')).toEqual(
-    await q('SELECT status, count(*)::int AS n, sum(total_cents)::bigint AS c FROM orders GROUP BY 1'),
-  );
+  const straight = await q('SELECT status, count(*)::int AS n, sum(total_cents)::bigint AS c FROM orders GROUP BY 1 ORDER BY 1');
+  for (const table of ['order_series_hourly', 'order_series_quarterly']) {
+    // the statuses as columns, read back as a row per status
+    expect(await q(`SELECT u.status, u.n, u.c FROM (SELECT ${ORDER_STATUSES.map((s) => `sum(${s}_orders)::int AS ${s}_n, sum(${s}_cents)::bigint AS ${s}_c`).join(', ')} FROM ${table}) t
+                      CROSS JOIN LATERAL (VALUES ${ORDER_STATUSES.map((s) => `('${s}', t.${s}_n, t.${s}_c)`).join(', ')}) AS u(status, n, c)
+                     WHERE u.n <> 0 ORDER BY 1`)).toEqual(straight);
+  }
   expect(await q('SELECT product_id, sum(orders)::int AS n, sum(units)::int AS u, sum(revenue_cents)::bigint AS c FROM order_product_stats_daily GROUP BY 1 ORDER BY 1')).toEqual(
     await q('SELECT product_id, count(DISTINCT order_id)::int AS n, sum(quantity)::int AS u, sum(total_price_cents)::bigint AS c FROM order_items GROUP BY 1 ORDER BY 1'),
   );

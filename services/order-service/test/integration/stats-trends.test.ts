@@ -13,6 +13,7 @@ import { createStatsSeries, type SeriesPoint } from '../../src/orders/stats-seri
 import { createTopProducts } from '../../src/orders/top-products.js';
 import { toMajorNumber } from '../../src/domain/money.js';
 import * as migration0007 from '../../src/data/migrations/0007-trends-and-top-products.js';
+import * as migration0011 from '../../src/data/migrations/0011-series-by-quarter.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const SEED = Number(process.env.STATS_SEED ?? 20261201);
@@ -165,17 +166,34 @@ describe('trends', () => {
 });
 
 describe('the roll-ups', () => {
-  test('migration 0007 builds from existing orders what the writes kept (hour and product rows)', async () => {
+  test('migrations 0007 and 0011 build from existing orders what the writes kept (hour, quarter and product rows)', async () => {
     const snapshot = async () => ({
-      hourly: await tdb.sequelize.query('SELECT hour, status, orders, total_cents FROM order_stats_hourly WHERE orders <> 0 ORDER BY 1, 2', { type: QueryTypes.SELECT }),
+      hourly: await tdb.sequelize.query('SELECT * FROM order_series_hourly ORDER BY 1', { type: QueryTypes.SELECT }),
+      quarterly: await tdb.sequelize.query('SELECT * FROM order_series_quarterly ORDER BY 1', { type: QueryTypes.SELECT }),
       products: await tdb.sequelize.query('SELECT * FROM order_product_stats_daily ORDER BY day, product_id', { type: QueryTypes.SELECT }),
     });
     const kept = await snapshot();
     expect(kept.hourly.length).toBeGreaterThan(100);
+    expect(kept.quarterly.length).toBeGreaterThan(kept.hourly.length);
     const context = { query: async (sql: string) => void (await tdb.sequelize.query(sql)) };
+    await migration0011.down({ context, name: '0011' } as never);
     await migration0007.down({ context, name: '0007' } as never);
     await migration0007.up({ context, name: '0007' } as never);
+    await migration0011.up({ context, name: '0011' } as never);
     expect(await snapshot()).toEqual(kept);
+  });
+});
+
+describe("the items' copies of their order's keys (the product search's indexes)", () => {
+  test("every item carries its order's created_at and total after checkouts and status changes", async () => {
+    const [row] = await tdb.sequelize.query<{ items: string; differ: string }>(
+      `SELECT count(*) AS items,
+              count(*) FILTER (WHERE i.order_created_at IS DISTINCT FROM o.created_at OR i.order_total_cents IS DISTINCT FROM o.total_cents) AS differ
+         FROM order_items i JOIN orders o ON o.id = i.order_id`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(Number(row!.items)).toBeGreaterThan(250);
+    expect(Number(row!.differ)).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import { dateOfDay, dayOfDate, isTimeZone, localDayOf, periodsBetween, startOfLocalDay } from '../../src/domain/local-calendar.js';
+import { dateOfDay, dayOfDate, isTimeZone, localDayOf, periodsBetween, startOfLocalDay, startsOfLocalDays } from '../../src/domain/local-calendar.js';
 
 const day = (text: string) => dayOfDate(text)!;
 const at = (text: string, tz: string) => new Date(startOfLocalDay(day(text), tz)).toISOString();
@@ -27,6 +27,26 @@ describe('local calendar', () => {
     expect(show(periodsBetween(day('2024-01-31'), day('2024-03-01'), 'month', 10))).toEqual(['2024-01-31..2024-02-01', '2024-02-01..2024-03-01', '2024-03-01..2024-03-02']);
     expect(periodsBetween(day('2026-01-01'), day('2026-01-03'), 'day', 3)).toHaveLength(3);
     expect(periodsBetween(day('2026-01-01'), day('2026-01-04'), 'day', 3)).toBeNull();
+  });
+
+  test('the midnights of consecutive days, each guessed from the day before, equal startOfLocalDay across clock changes', () => {
+    // Samoa skipped 2011-12-30; Monrovia's −0:44:30 ended on 1972-01-07; Havana changes at midnight
+    const spans: Array<[string, string, string]> = [
+      ['Pacific/Apia', '2011-12-20', '2012-01-10'],
+      ['Africa/Monrovia', '1971-12-25', '1972-01-15'],
+      ['America/Havana', '2026-03-01', '2026-03-20'],
+      ['America/Santiago', '2026-03-25', '2026-04-15'],
+      ['Australia/Lord_Howe', '2026-03-25', '2026-04-15'],
+      ['Asia/Kolkata', '2025-12-01', '2026-12-01'],
+      ['UTC', '2026-01-01', '2026-02-01'],
+    ];
+    for (const [tz, from, to] of spans) {
+      const days = Array.from({ length: day(to) - day(from) + 1 }, (_, i) => day(from) + i);
+      expect([tz, startsOfLocalDays(days, tz)]).toEqual([tz, days.map((d) => startOfLocalDay(d, tz))]);
+      // and with gaps, as weeks and months give them
+      const sparse = days.filter((_, i) => i % 7 === 0);
+      expect([tz, startsOfLocalDays(sparse, tz)]).toEqual([tz, sparse.map((d) => startOfLocalDay(d, tz))]);
+    }
   });
 
   test('dates and zone names are checked', () => {

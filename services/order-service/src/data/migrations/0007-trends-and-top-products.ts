@@ -4,8 +4,8 @@
 
 import type { MigrationFn } from './index.js';
 
-export const up: MigrationFn = async ({ context: q }) => {
-  await q.query(`
+/** The hourly roll-up as this migration builds it (0011's down builds it again). */
+export const HOURLY_ROLL_UP = `
     CREATE TABLE order_stats_hourly (
       hour        TIMESTAMPTZ NOT NULL,
       status      VARCHAR(16) NOT NULL,
@@ -15,7 +15,10 @@ export const up: MigrationFn = async ({ context: q }) => {
     );
     INSERT INTO order_stats_hourly (hour, status, orders, total_cents)
       SELECT date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', status, count(*), coalesce(sum(total_cents), 0)
-        FROM orders GROUP BY 1, 2;
+        FROM orders GROUP BY 1, 2;`;
+
+export const up: MigrationFn = async ({ context: q }) => {
+  await q.query(`${HOURLY_ROLL_UP}
 
     CREATE TABLE order_product_stats_daily (
       day           DATE   NOT NULL,

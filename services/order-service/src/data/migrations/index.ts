@@ -12,10 +12,14 @@ import * as trendsAndTopProducts from './0007-trends-and-top-products.js';
 import * as searchIndexes from './0008-search-indexes.js';
 import * as outboxTraceparent from './0009-outbox-traceparent.js';
 import * as webhooks from './0010-webhooks.js';
+import * as seriesByQuarter from './0011-series-by-quarter.js';
+import * as itemsOrderKeys from './0012-items-order-keys.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
   query(sql: string): Promise<void>;
+  /** the rows of a SELECT (a migration that works in chunks reads where to stop) */
+  select(sql: string): Promise<Array<Record<string, unknown>>>;
 }
 
 export type MigrationFn = UmzugMigrationFn<MigrationContext>;
@@ -31,4 +35,6 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0008-search-indexes', ...searchIndexes },
   { name: '0009-outbox-traceparent', ...outboxTraceparent },
   { name: '0010-webhooks', ...webhooks },
+  { name: '0011-series-by-quarter', ...seriesByQuarter },
+  { name: '0012-items-order-keys', ...itemsOrderKeys },
 ];
