@@ -24,8 +24,8 @@ const chartOptions = [
   ...(sidecarValues.v8PoolSize ? [`--v8-pool-size=${sidecarValues.v8PoolSize}`] : []),
 ].join(' ');
 const NODE_OPTIONS = process.env.SIDECAR_NODE_OPTIONS ?? chartOptions;
-// SIDECAR_ENV='{"MALLOC_ARENA_MAX":"2"}': more environment, to compare
-const EXTRA_ENV = JSON.parse(process.env.SIDECAR_ENV ?? '{}');
+// the chart's MALLOC_ARENA_MAX, or SIDECAR_ENV='{"MALLOC_ARENA_MAX":"8"}' to compare
+const EXTRA_ENV = JSON.parse(process.env.SIDECAR_ENV ?? (sidecarValues.mallocArenaMax ? `{"MALLOC_ARENA_MAX":"${sidecarValues.mallocArenaMax}"}` : '{}'));
 const MODES = (process.env.SIDECAR_MODES ?? 'outside,inside').split(',');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
