@@ -2,7 +2,8 @@
 // Kubernetes API stand-in), under the chart's Node options, after it has probed real PostgreSQL,
 // Redis and two HTTP peers for a while and answered /v1/results and /metrics 20 at a time.
 // Not a test (the figures depend on the machine); BENCHMARKS.md "Sidecar memory (issue 16)" has the method.
-// SIDECAR_MAIN picks another build, SIDECAR_NODE_OPTIONS other Node options (both to compare).
+// To compare: SIDECAR_MAIN another build, SIDECAR_NODE_OPTIONS / SIDECAR_ENV other settings,
+// SIDECAR_MODES=outside one mode, SIDECAR_HEAP=1 the heap from the sidecar's /metrics after each run.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
