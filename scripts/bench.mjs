@@ -19,7 +19,12 @@ import { rangeRequests, targets } from './bench/targets.mjs';
 // the service and the sidecar run with the heap caps their containers get from the chart
 const chartValues = parse(readFileSync(new URL('../charts/order-service/values.yaml', import.meta.url), 'utf8'));
 const SERVICE_NODE = [`--max-old-space-size=${chartValues.heapMegabytes}`];
-const SIDECAR_NODE = [`--max-old-space-size=${chartValues.sidecar.heapMegabytes}`, ...(chartValues.sidecar.semiSpaceMegabytes ? [`--max-semi-space-size=${chartValues.sidecar.semiSpaceMegabytes}`] : [])];
+const SIDECAR_NODE = [
+  `--max-old-space-size=${chartValues.sidecar.heapMegabytes}`,
+  ...(chartValues.sidecar.semiSpaceMegabytes ? [`--max-semi-space-size=${chartValues.sidecar.semiSpaceMegabytes}`] : []),
+  ...(chartValues.sidecar.v8PoolSize ? [`--v8-pool-size=${chartValues.sidecar.v8PoolSize}`] : []),
+];
+const SIDECAR_ENV = chartValues.sidecar.mallocArenaMax ? { MALLOC_ARENA_MAX: String(chartValues.sidecar.mallocArenaMax) } : {};
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // BENCH_ONLY=tracing: only the rows that compare tracing off and on (no 1 M seed)
@@ -44,12 +49,12 @@ try {
   const common = { ENVIRONMENT: 'production', DATABASE_URL: dbUrl, SECRET_KEY: SECRET, PRODUCT_SERVICE_URL: product.url, CART_SERVICE_URL: cart.url, LOG_LEVEL: 'ERROR', MIGRATE_ON_START: 'true', SHUTDOWN_DELAY_SECONDS: '0', HEALTH_DETAILS: 'never', SERVICE_HOST: '127.0.0.1' };
   const withRedis = { REDIS_URL: REDIS, CACHE_PREFIX: `${dbName}:cache`, EVENTS_STREAM: `${dbName}:events` };
   const sidecarPort = await freePort();
-  const sidecar = await start([...SIDECAR_NODE, 'sidecar/dist/main.js'], { ...common, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
+  const sidecar = await start([...SIDECAR_NODE, 'sidecar/dist/main.js'], { ...common, ...SIDECAR_ENV, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, `http://127.0.0.1:${sidecarPort}/healthz`);
   // the same sidecar in a cluster: it loads the Kubernetes client and patches its pod's condition
   const kube = await startKubeApi();
   closers.push(kube.close);
   const kubeSidecarPort = await freePort();
-  const kubeSidecar = await start([...SIDECAR_NODE, 'sidecar/dist/main.js'], { ...common, ...kube.env, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(kubeSidecarPort) }, `http://127.0.0.1:${kubeSidecarPort}/healthz`);
+  const kubeSidecar = await start([...SIDECAR_NODE, 'sidecar/dist/main.js'], { ...common, ...SIDECAR_ENV, ...kube.env, REDIS_URL: REDIS, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(kubeSidecarPort) }, `http://127.0.0.1:${kubeSidecarPort}/healthz`);
   const service = async (env) => {
     const port = await freePort();
     const child = await start([...SERVICE_NODE, SERVICE], { ...common, SERVICE_PORT: String(port), SIDECAR_URL: `http://127.0.0.1:${sidecarPort}`, ...env }, `http://127.0.0.1:${port}/health`);

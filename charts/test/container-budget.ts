@@ -9,6 +9,8 @@ import { parse } from 'yaml';
 interface HeapValues {
   heapMegabytes: number;
   semiSpaceMegabytes?: number;
+  v8PoolSize?: number;
+  mallocArenaMax?: number;
   resources: { limits: { memory: string } };
 }
 
@@ -19,10 +21,12 @@ export function mebibytes(quantity: string): number {
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 }
 
-/** NODE_OPTIONS and the memory limit (MiB) of the service or the sidecar container, as the chart sets them. */
-export function containerBudget(container: 'service' | 'sidecar'): { nodeOptions: string; limitMiB: number } {
+/** NODE_OPTIONS, MALLOC_ARENA_MAX and the memory limit (MiB) of the service or the sidecar container, as the chart sets them. */
+export function containerBudget(container: 'service' | 'sidecar'): { nodeOptions: string; env: Record<string, string>; limitMiB: number } {
   const values = parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../order-service/values.yaml'), 'utf8')) as HeapValues & { sidecar: HeapValues };
   const v = container === 'sidecar' ? values.sidecar : values;
   const semi = v.semiSpaceMegabytes ? ` --max-semi-space-size=${v.semiSpaceMegabytes}` : '';
-  return { nodeOptions: `--max-old-space-size=${v.heapMegabytes}${semi}`, limitMiB: mebibytes(v.resources.limits.memory) };
+  const pool = v.v8PoolSize ? ` --v8-pool-size=${v.v8PoolSize}` : '';
+  const env: Record<string, string> = v.mallocArenaMax ? { MALLOC_ARENA_MAX: String(v.mallocArenaMax) } : {};
+  return { nodeOptions: `--max-old-space-size=${v.heapMegabytes}${semi}${pool}`, env, limitMiB: mebibytes(v.resources.limits.memory) };
 }

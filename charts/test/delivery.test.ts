@@ -103,7 +103,7 @@ describe.each(Object.entries(COMBINATIONS))('%s', (_name, args) => {
     const pod = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec;
     for (const c of [...pod.containers, ...pod.initContainers]) {
       const options = c.env.find((e: K8sObject) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
-      const cap = /^--max-old-space-size=(\d+)( --max-semi-space-size=\d+)?$/.exec(options ?? '');
+      const cap = /^--max-old-space-size=(\d+)( --max-semi-space-size=\d+)?( --v8-pool-size=\d+)?$/.exec(options ?? '');
       expect({ container: c.name, cap: cap?.[1] }).toEqual({ container: c.name, cap: expect.stringMatching(/^\d+$/) });
       // the rest of the limit holds the young generation, code and the libraries
       expect(Number(cap![1])).toBeLessThanOrEqual(mebibytes(c.resources.limits.memory) * 0.6);

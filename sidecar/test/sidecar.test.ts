@@ -307,12 +307,13 @@ describe('in its pod', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sidecar-kube-'));
     const kubeconfig = join(dir, 'config');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
-    const { nodeOptions, limitMiB } = containerBudget('sidecar');
+    const { nodeOptions, env: chartEnv, limitMiB } = containerBudget('sidecar');
     const port = await freePort();
     const child = spawn(process.execPath, [join(__dirname_(), '../dist/main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
         ...base,
+        ...chartEnv,
         NODE_OPTIONS: nodeOptions,
         SIDECAR_PORT: String(port),
         DATABASE_URL: PG,

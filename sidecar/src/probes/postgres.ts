@@ -2,6 +2,7 @@
 // fresh connection: no session state, no prepared statement, TLS read from the URL as node-postgres
 // reads it.
 
+import './navigator.js'; // before pg: see navigator.ts
 import pg from 'pg';
 import { parse, type ConnectionOptions } from 'pg-connection-string';
 import { sqlstateName } from './sqlstate.js';
