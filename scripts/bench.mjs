@@ -12,6 +12,7 @@ import { startProductStandIn, startCartStandIn, issueToken } from '../services/o
 import { makeTestCertificates } from '../services/order-service/dist/test/support/tls.js';
 import * as trendsMigration from '../services/order-service/dist/src/data/migrations/0007-trends-and-top-products.js';
 import * as seriesMigration from '../services/order-service/dist/src/data/migrations/0011-series-by-quarter.js';
+import * as seriesByDayMigration from '../services/order-service/dist/src/data/migrations/0013-series-by-day.js';
 import { children, freePort, rssMb, start, startKubeApi, startPgBouncer } from './bench/processes.mjs';
 import { CONNECTIONS, DURATION, ROUNDS, load, printTable, printTargets, row, runRounds } from './bench/measure.mjs';
 import { rangeRequests, targets } from './bench/targets.mjs';
@@ -102,14 +103,16 @@ try {
       SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents, created_at, total_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
       TRUNCATE order_stats_daily;
       INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;`);
-  // the series and product roll-ups as migrations 0007 and 0011 build them from existing orders
+  // the series and product roll-ups as migrations 0007, 0011 and 0013 build them from existing orders
   const rebuildRollups = async () => {
     const context = { query: (sql) => db.query(sql) };
     const t = Date.now();
+    await seriesByDayMigration.down({ context });
     await seriesMigration.down({ context });
     await trendsMigration.down({ context });
     await trendsMigration.up({ context });
     await seriesMigration.up({ context });
+    await seriesByDayMigration.up({ context });
     await db.query('ANALYZE');
     return ((Date.now() - t) / 1000).toFixed(1);
   };
@@ -213,7 +216,7 @@ try {
     console.log(`\n${CONNECTIONS} connections unless a row says otherwise, ${DURATION} s per row after a 1 s warm-up, ${ROUNDS} rounds (each figure: round 1 / round 2 …; ratios within a round), ${new Date().toISOString()}, node ${process.version}`);
     printTable(rows);
     console.log(`\nexport (GET /admin/orders/export, text/csv, no-cache service):\n  ${exports.join('\n  ')}`);
-    console.log(`\nseeded 990 000 more orders in ${seedSeconds} s (then migration 0007's backfill of the hourly and product roll-ups: ${rollupSeconds} s)`);
+    console.log(`\nseeded 990 000 more orders in ${seedSeconds} s (then migrations 0007, 0011 and 0013 rebuilding the series and product roll-ups: ${rollupSeconds} s)`);
     console.log(`RSS after the run: service ${rss.service.toFixed(0)} MB (through PgBouncer ${rss.pooled.toFixed(0)} MB), sidecar ${rss.sidecar.toFixed(0)} MB outside a cluster, ${rss.kubeSidecar.toFixed(0)} MB in one (the Kubernetes API stand-in); heap settings from the chart: ${SERVICE_NODE.join(' ')} / ${SIDECAR_NODE.join(' ')}`);
     printTargets(targets(rss), rows);
   }

@@ -7,7 +7,7 @@ import type { ProductSales } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
 
 /**
- * The product roll-up's part of the new orders' insert (a CTE after `hourly`, reading `o` and
+ * The product roll-up's part of the new orders' insert (a CTE after `series_daily`, reading `o` and
  * `items`; see order-insert.ts): one row per day and product of the orders, in key order, so
  * concurrent checkouts lock them in the same order. The name is the latest checkout's snapshot.
  */
@@ -15,7 +15,7 @@ export const PRODUCTS_ON_INSERT = `
   INSERT INTO order_product_stats_daily (day, product_id, product_name, orders, units, revenue_cents)
   SELECT (o.created_at AT TIME ZONE 'UTC')::date, i.product_id, (array_agg(i.product_name ORDER BY i.id DESC))[1],
          count(DISTINCT o.id), sum(i.quantity), sum(i.total_price_cents)
-    FROM o JOIN items i ON i.order_id = o.id, (SELECT count(*) FROM hourly) AFTER_HOURLY
+    FROM o JOIN items i ON i.order_id = o.id, (SELECT count(*) FROM series_daily) AFTER_SERIES
    GROUP BY 1, 2 ORDER BY 1, 2
   ON CONFLICT (day, product_id) DO UPDATE SET product_name = EXCLUDED.product_name,
                                               orders = order_product_stats_daily.orders + EXCLUDED.orders,

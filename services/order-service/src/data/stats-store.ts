@@ -3,7 +3,7 @@
 import type { StatsStore } from '../orders/ports.js';
 import type { Database } from './database.js';
 import { topProducts } from './product-stats.js';
-import { statsForPeriods } from './series-stats.js';
+import { statsForPeriods } from './series-periods.js';
 
 export function createStatsStore(db: Database): StatsStore {
   return {

@@ -79,16 +79,22 @@ export function startOfLocalDay(day: DayNumber, tz: string): number {
 
 /**
  * startOfLocalDay for each of `days` (ascending): a day's start is first guessed from the one
- * before it at the same offset and kept when it passes startOfLocalDay's own test (two zone
- * look-ups instead of four); across a clock change it is computed afresh.
+ * before it at the same offset and kept when the zone reads exactly that midnight there (one zone
+ * look-up instead of four: no zone changes its clock twice within a day); across a clock change it
+ * is computed afresh.
  */
 export function startsOfLocalDays(days: DayNumber[], tz: string): number[] {
   if (tz === 'UTC') return days.map((day) => day * DAY_MS);
   const starts: number[] = [];
-  for (const [i, day] of days.entries()) {
-    const guess = i > 0 ? starts[i - 1]! + (day - days[i - 1]!) * DAY_MS : NaN;
-    const kept = i > 0 && localDayOf(guess, tz) >= day && localDayOf(guess - 1, tz) < day;
-    starts.push(kept ? guess : startOfLocalDay(day, tz));
+  // the wall clock minus the instant at the previous day's start
+  let offset = NaN;
+  for (const day of days) {
+    const guess = day * DAY_MS - offset;
+    const kept = !Number.isNaN(guess) && wallClock(guess, tz) === day * DAY_MS;
+    const start = kept ? guess : startOfLocalDay(day, tz);
+    starts.push(start);
+    // a start off the whole seconds (none known) makes the next day's guess afresh
+    if (!kept) offset = start % 1000 === 0 ? wallClock(start, tz) - start : NaN;
   }
   return starts;
 }

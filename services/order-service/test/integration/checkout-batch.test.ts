@@ -91,7 +91,7 @@ test('each order of a batch comes back and is stored as written, with its items 
   expect(ids.map((r) => Number(r.order_id))).toEqual(records.map((r) => r.id));
 });
 
-test('after batches, the daily, hourly and product roll-ups equal the straight aggregate over the orders', async () => {
+test('after batches, the daily, quarter-hour, hourly, series-daily and product roll-ups equal the straight aggregate over the orders', async () => {
   await writeBatch(17, false);
   const q = (sql: string) => tdb.sequelize.query<Record<string, string>>(sql, { type: QueryTypes.SELECT });
   expect(await q('SELECT day::text, status, orders::text, total_cents::text FROM order_stats_daily WHERE orders > 0 ORDER BY 1, 2')).toEqual(
@@ -103,6 +103,9 @@ test('after batches, the daily, hourly and product roll-ups equal the straight a
   );
   expect(await q('SELECT quarter AS at, pending_orders::text AS orders, pending_cents::text AS cents FROM order_series_quarterly ORDER BY 1')).toEqual(
     await q(`SELECT date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS at, count(*)::text AS orders, sum(total_cents)::text AS cents FROM orders GROUP BY 1 ORDER BY 1`),
+  );
+  expect(await q('SELECT day::text AS at, pending_orders::text AS orders, pending_cents::text AS cents FROM order_series_daily ORDER BY 1')).toEqual(
+    await q(`SELECT (created_at AT TIME ZONE 'UTC')::date::text AS at, count(*)::text AS orders, sum(total_cents)::text AS cents FROM orders GROUP BY 1 ORDER BY 1`),
   );
   expect(await q('SELECT day::text, product_id::text, orders::text, units::text, revenue_cents::text FROM order_product_stats_daily ORDER BY 1, 2')).toEqual(
     await q(`SELECT (o.created_at AT TIME ZONE 'UTC')::date::text AS day, i.product_id::text, count(DISTINCT o.id)::text AS orders, sum(i.quantity)::text AS units, sum(i.total_price_cents)::text AS revenue_cents

@@ -39,7 +39,7 @@ test('120 checkouts at once over overlapping products all commit, and the roll-u
 
   const q = <T extends object>(sql: string) => tdb.sequelize.query<T>(sql, { type: QueryTypes.SELECT });
   const straight = await q('SELECT status, count(*)::int AS n, sum(total_cents)::bigint AS c FROM orders GROUP BY 1 ORDER BY 1');
-  for (const table of ['order_series_hourly', 'order_series_quarterly']) {
+  for (const table of ['order_series_hourly', 'order_series_quarterly', 'order_series_daily']) {
     // the statuses as columns, read back as a row per status
     expect(await q(`SELECT u.status, u.n, u.c FROM (SELECT ${ORDER_STATUSES.map((s) => `sum(${s}_orders)::int AS ${s}_n, sum(${s}_cents)::bigint AS ${s}_c`).join(', ')} FROM ${table}) t
                       CROSS JOIN LATERAL (VALUES ${ORDER_STATUSES.map((s) => `('${s}', t.${s}_n, t.${s}_c)`).join(', ')}) AS u(status, n, c)

@@ -14,6 +14,7 @@ import { createTopProducts } from '../../src/orders/top-products.js';
 import { toMajorNumber } from '../../src/domain/money.js';
 import * as migration0007 from '../../src/data/migrations/0007-trends-and-top-products.js';
 import * as migration0011 from '../../src/data/migrations/0011-series-by-quarter.js';
+import * as migration0013 from '../../src/data/migrations/0013-series-by-day.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const SEED = Number(process.env.STATS_SEED ?? 20261201);
@@ -145,6 +146,24 @@ describe('trends', () => {
     }
   });
 
+  test('periods between any instants (off the quarters, to the millisecond) equal the straight aggregate', async () => {
+    const store = createStatsStore(tdb.sequelize);
+    // ascending bounds anywhere in the span, some on a quarter or 1 ms off one, so every level's correction is used
+    const boundsArb = fc.uniqueArray(instantArb, { minLength: 2, maxLength: 12 }).map((b) => b.sort((x, y) => x - y));
+    await fc.assert(
+      fc.asyncProperty(boundsArb, async (bounds) => {
+        const rows = await tdb.sequelize.query<{ k: number; status: OrderStatus; orders: string; cents: string }>(
+          `SELECT width_bucket(extract(epoch FROM created_at) * 1000, $bounds::float8[]) - 1 AS k, status, count(*) AS orders, sum(total_cents) AS cents
+             FROM orders WHERE created_at >= to_timestamp($first / 1000.0) AND created_at < to_timestamp($last / 1000.0) GROUP BY 1, 2`,
+          { bind: { bounds, first: bounds[0], last: bounds[bounds.length - 1] }, type: QueryTypes.SELECT },
+        );
+        const straight = bounds.slice(1).map((_, k) => new Map(rows.filter((r) => Number(r.k) === k).map((r) => [r.status, { orders: Number(r.orders), cents: Number(r.cents) }])));
+        expect(await store.periods(bounds)).toEqual(straight);
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
   test('the seeded data covers what the series tests: every status, orders on the hour and the half hour, clock changes', async () => {
     const rows = await tdb.sequelize.query<{ status: OrderStatus; n: string; on_half: string; on_hour: string }>(
       `SELECT status, count(*) AS n,
@@ -166,20 +185,24 @@ describe('trends', () => {
 });
 
 describe('the roll-ups', () => {
-  test('migrations 0007 and 0011 build from existing orders what the writes kept (hour, quarter and product rows)', async () => {
+  test('migrations 0007, 0011 and 0013 build from existing orders what the writes kept (quarter, hour, day and product rows)', async () => {
     const snapshot = async () => ({
       hourly: await tdb.sequelize.query('SELECT * FROM order_series_hourly ORDER BY 1', { type: QueryTypes.SELECT }),
       quarterly: await tdb.sequelize.query('SELECT * FROM order_series_quarterly ORDER BY 1', { type: QueryTypes.SELECT }),
+      daily: await tdb.sequelize.query('SELECT * FROM order_series_daily ORDER BY 1', { type: QueryTypes.SELECT }),
       products: await tdb.sequelize.query('SELECT * FROM order_product_stats_daily ORDER BY day, product_id', { type: QueryTypes.SELECT }),
     });
     const kept = await snapshot();
     expect(kept.hourly.length).toBeGreaterThan(100);
     expect(kept.quarterly.length).toBeGreaterThan(kept.hourly.length);
+    expect(kept.daily.length).toBeGreaterThan(10);
     const context = { query: async (sql: string) => void (await tdb.sequelize.query(sql)) };
+    await migration0013.down({ context, name: '0013' } as never);
     await migration0011.down({ context, name: '0011' } as never);
     await migration0007.down({ context, name: '0007' } as never);
     await migration0007.up({ context, name: '0007' } as never);
     await migration0011.up({ context, name: '0011' } as never);
+    await migration0013.up({ context, name: '0013' } as never);
     expect(await snapshot()).toEqual(kept);
   });
 });

@@ -14,6 +14,7 @@ import * as outboxTraceparent from './0009-outbox-traceparent.js';
 import * as webhooks from './0010-webhooks.js';
 import * as seriesByQuarter from './0011-series-by-quarter.js';
 import * as itemsOrderKeys from './0012-items-order-keys.js';
+import * as seriesByDay from './0013-series-by-day.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
@@ -37,4 +38,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0010-webhooks', ...webhooks },
   { name: '0011-series-by-quarter', ...seriesByQuarter },
   { name: '0012-items-order-keys', ...itemsOrderKeys },
+  { name: '0013-series-by-day', ...seriesByDay },
 ];
