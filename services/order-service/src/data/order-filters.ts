@@ -17,7 +17,8 @@ export interface OrderFilter {
 
 // created_at as UTC text with microseconds: a JS Date keeps milliseconds, and a cursor that lost the
 // rest would skip or repeat rows that share a millisecond
-export const CREATED_KEY = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const createdKeyOf = (instant: string) => `to_char(${instant} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const CREATED_KEY = createdKeyOf('o.created_at');
 
 /** Appends the filter's conditions on orders `o` to conds and their values to bind. */
 export function addOrderFilter(filter: OrderFilter, conds: string[], bind: Record<string, unknown>): void {

@@ -59,5 +59,5 @@ export function createOrderSearch(db: Database): OrderSearchPort {
     };
   }
 
-  return { search, exportBatch: createExportBatch(db) };
+  return { search, ...createExportBatch(db) };
 }

@@ -7,8 +7,8 @@ import type { OrderStatus } from '../domain/order-lifecycle.js';
 import type { OrderExport, ExportOrdersQuery } from '../orders/export-orders.js';
 import type { SearchOrdersQuery } from '../orders/search-orders.js';
 import type { Actor } from '../orders/ports.js';
+import { EXPORT_COLUMNS } from '../orders/search-ports.js';
 import { actorOf } from './api.js';
-import { csvHeader, csvRecord, ndjsonRecord } from './export-formats.js';
 import { HttpProblem } from './problem.js';
 import { publicPath } from './public-path.js';
 
@@ -44,8 +44,8 @@ export async function sendSearchPage(
 }
 
 const FORMATS = {
-  'text/csv': { contentType: 'text/csv; charset=utf-8; header=present', extension: 'csv' },
-  'application/x-ndjson': { contentType: 'application/x-ndjson; charset=utf-8', extension: 'ndjson' },
+  'text/csv': { format: 'csv', contentType: 'text/csv; charset=utf-8; header=present', extension: 'csv', header: `${EXPORT_COLUMNS.join(',')}\r\n` },
+  'application/x-ndjson': { format: 'ndjson', contentType: 'application/x-ndjson; charset=utf-8', extension: 'ndjson', header: '' },
 } as const;
 
 export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<string, unknown>) => { from: Date; to: Date }) {
@@ -56,7 +56,6 @@ export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<str
       throw new HttpProblem(406, 'not-acceptable', 'The export is text/csv or application/x-ndjson; the Accept header allows neither');
     }
     const format = FORMATS[type as keyof typeof FORMATS];
-    const csv = type === 'text/csv';
     const exported = orders.exportOrders(actorOf(req), { ...range(q), status: q.status as OrderStatus | undefined });
 
     const stop = new AbortController();
@@ -64,7 +63,7 @@ export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<str
       if (!res.writableFinished) stop.abort();
     };
     res.on('close', onClose);
-    const batches = exported.batches(stop.signal);
+    const batches = exported.batches(format.format, stop.signal);
     try {
       // the first batch before any header: a database that is not there is still a 503 problem
       let batch = await batches.next();
@@ -72,12 +71,11 @@ export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<str
       res.setHeader('Content-Type', format.contentType);
       res.setHeader('Content-Disposition', `attachment; filename="${exported.fileStem}.${format.extension}"`);
       res.setHeader('Cache-Control', 'no-store');
-      if (csv) res.write(csvHeader());
+      if (format.header) res.write(format.header);
       while (!batch.done && !stop.signal.aborted) {
-        const chunk = batch.value.map(csv ? csvRecord : ndjsonRecord).join('');
-        const more = res.write(chunk);
+        const more = res.write(batch.value.text);
         // for the access log's line
-        res.locals.rowsSent = ((res.locals.rowsSent as number | undefined) ?? 0) + batch.value.length;
+        res.locals.rowsSent = ((res.locals.rowsSent as number | undefined) ?? 0) + batch.value.rows;
         if (!more) await drainedOrClosed(res);
         if (stop.signal.aborted) break;
         batch = await batches.next();

@@ -1,13 +1,15 @@
 // The admin export: orders created in [from, to), optionally of one status, oldest first, read in
-// keyset batches (each its own statement), so a download of any length pins no transaction.
+// keyset batches (each its own statement), so a download of any length pins no transaction; the
+// columns are EXPORT_COLUMNS (search-ports.ts), each batch comes rendered in the format asked for.
 
 import { Forbidden, ValidationFailed } from '../domain/errors.js';
-import { toDecimalString } from '../domain/money.js';
 import type { OrderStatus } from '../domain/order-lifecycle.js';
 import type { Actor } from './ports.js';
-import type { KeysetPosition, OrderExportRecord, OrderSearchPort } from './search-ports.js';
+import type { ExportBatch, ExportFormat, ExportRange, KeysetPosition, OrderSearchPort } from './search-ports.js';
 
-export const EXPORT_BATCH_SIZE = 1000;
+// a batch is one statement and one text value: large enough that planning and round trips are a
+// small share, small enough that a batch stays under a megabyte or two
+export const EXPORT_BATCH_SIZE = 5000;
 /** the longest range one export may cover: a year, leap or not */
 export const MAX_EXPORT_DAYS = 366;
 
@@ -17,29 +19,11 @@ export interface ExportOrdersQuery {
   status?: OrderStatus;
 }
 
-/** The columns of an export, in order, and each order's values as the API renders them. */
-export const EXPORT_COLUMNS = [
-  'id', 'order_number', 'created_at', 'status', 'payment_status', 'user_id', 'customer_email', 'customer_phone',
-  'currency', 'subtotal', 'tax_amount', 'shipping_amount', 'discount_amount', 'total_amount', 'shipping_address',
-  'shipping_city', 'shipping_state', 'shipping_postal_code', 'shipping_country', 'tracking_number', 'notes', 'item_count',
-] as const;
-
-export type ExportValue = string | number | null;
-
-export function exportValuesOf(o: OrderExportRecord): ExportValue[] {
-  return [
-    o.id, o.orderNumber, o.createdAt.toISOString(), o.status, o.paymentStatus, o.userId, o.customerEmail, o.customerPhone,
-    o.currency, toDecimalString(o.subtotalMinor), toDecimalString(o.taxMinor), toDecimalString(o.shippingMinor),
-    toDecimalString(o.discountMinor), toDecimalString(o.totalMinor), o.shippingAddress, o.shippingCity, o.shippingState,
-    o.shippingPostalCode, o.shippingCountry, o.trackingNumber, o.notes, o.itemCount,
-  ];
-}
-
 export interface OrderExport {
   /** e.g. orders-20240501T000000Z-20240601T000000Z (without extension) */
   fileStem: string;
-  /** the batches, until the range is read or the signal aborts (checked before every statement) */
-  batches(signal: AbortSignal): AsyncGenerator<OrderExportRecord[]>;
+  /** the batches in `format`, until the range is read or the signal aborts (checked before every statement) */
+  batches(format: ExportFormat, signal: AbortSignal): AsyncGenerator<ExportBatch>;
 }
 
 export function createExportOrders(deps: { store: OrderSearchPort; batchSize?: number }) {
@@ -59,18 +43,64 @@ export function createExportOrders(deps: { store: OrderSearchPort; batchSize?: n
     const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
     return {
       fileStem: `orders-${stamp(from)}-${stamp(to)}${status ? `-${status}` : ''}`,
-      async *batches(signal: AbortSignal) {
-        let after: KeysetPosition | null = null;
-        while (!signal.aborted) {
-          const rows = await deps.store.exportBatch({ from, to, status, after, limit: batchSize });
-          if (rows.length > 0) yield rows;
-          if (rows.length < batchSize) return;
-          const last = rows[rows.length - 1]!;
-          after = { key: last.key, id: last.id };
-        }
-      },
+      batches: (format: ExportFormat, signal: AbortSignal) => readBatches({ store: deps.store, batchSize, range: { from, to, status }, format, signal }),
     };
   };
+}
+
+/** Batches whose ranges are known ahead, read this many at a time while the one before is written: the database renders them on other cores. */
+const AHEAD = 2;
+/** Range ends looked up at a time (one index-only scan of this many batches' rows). */
+const BOUNDS_AT_ONCE = 8;
+
+/**
+ * The export's batches in order. The range is cut at every batchSize-th order (positions looked up
+ * ahead), so the next batches are read while one is written; the orders after the last cut (fewer
+ * than a batch, or created since) follow batch by batch.
+ */
+async function* readBatches(args: { store: OrderSearchPort; batchSize: number; range: ExportRange; format: ExportFormat; signal: AbortSignal }) {
+  const { store, batchSize, range, format, signal } = args;
+  const reading: Array<{ batch: Promise<ExportBatch>; until: KeysetPosition }> = [];
+  // a cut range holds batchSize orders, or more if some were committed into it since (created_at
+  // is the transaction's start): room for them, and the rest read after it should it fill up
+  const limit = 2 * batchSize;
+  let after: KeysetPosition | null = null;
+  let ends: KeysetPosition[] = [];
+  let cut = true;
+  try {
+    while (!signal.aborted) {
+      while (cut && reading.length < AHEAD) {
+        if (ends.length === 0) ends = await store.exportBounds({ ...range, after, every: batchSize, count: BOUNDS_AT_ONCE });
+        const until = ends.shift();
+        if (!until) {
+          cut = false;
+          break;
+        }
+        const batch = store.exportBatch({ ...range, after, until, limit, format });
+        // awaited below in order; a failure meanwhile is not an unhandled rejection
+        batch.catch(() => undefined);
+        reading.push({ batch, until });
+        after = until;
+      }
+      const next = reading.shift();
+      if (!next) break;
+      let batch = await next.batch;
+      if (batch.rows > 0) yield batch;
+      while (batch.rows === limit && batch.last && !signal.aborted) {
+        batch = await store.exportBatch({ ...range, after: batch.last, until: next.until, limit, format });
+        if (batch.rows > 0) yield batch;
+      }
+    }
+    while (!signal.aborted) {
+      const batch = await store.exportBatch({ ...range, after, until: null, limit: batchSize, format });
+      if (batch.rows > 0) yield batch;
+      if (batch.rows < batchSize || !batch.last) return;
+      after = batch.last;
+    }
+  } finally {
+    // a stopped export leaves no statement of its own running
+    await Promise.allSettled(reading.map((r) => r.batch));
+  }
 }
 
 export type ExportOrders = ReturnType<typeof createExportOrders>;

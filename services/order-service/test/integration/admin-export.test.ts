@@ -8,13 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import fc from 'fast-check';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { EXPORT_QUERY_MARKER } from '../../src/data/order-search.js';
 import type { OrderUseCases } from '../../src/http/order-handlers.js';
 import { createLogger } from '../../src/log.js';
-import { EXPORT_COLUMNS } from '../../src/orders/export-orders.js';
+import { EXPORT_COLUMNS } from '../../src/orders/search-ports.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { createTokens } from '../support/tokens.js';
 
@@ -224,6 +225,50 @@ describe('GET /admin/orders/export', () => {
     expect(((await json.json()) as { type: string }).type).toBe('https://orders.ecommerce.dev/problems/not-acceptable');
   });
 
+  it('any text, amount and instant comes back as stored, in CSV and in NDJSON (the database renders both)', async () => {
+    // quotes, commas, CR, LF, tabs, backslashes, control characters, non-ASCII and astral characters
+    const textArb = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '"', ',', '\r', '\n', '\t', '\\', '\u0001', 'ß', '東', '📦'), maxLength: 10 });
+    const [rows] = fc.sample(
+      fc.array(
+        fc.record({
+          text: fc.tuple(textArb, fc.option(textArb), textArb, fc.option(textArb), fc.option(textArb), fc.option(textArb)),
+          cents: fc.tuple(fc.nat(10_000_000), fc.nat(999), fc.nat(2000), fc.nat(50), fc.nat(100_000_000)),
+          at: fc.integer({ min: Date.parse('2024-01-01T00:00:00Z'), max: Date.parse('2024-01-31T23:59:59.999Z') }),
+        }),
+        { minLength: 40, maxLength: 40 },
+      ),
+      { seed: 20261201, numRuns: 1 },
+    );
+    const seeds: Seed[] = rows!.map((r, i) => ({
+      id: 900_000 + i, number: `ORD-2024-${i}`, email: `${r.text[0]}@example.com`, phone: r.text[1], status: 'confirmed',
+      cents: r.cents, address: `1 ${r.text[2]}`, city: 'x', state: r.text[3], postal: '1', country: 'US',
+      tracking: r.text[4], notes: r.text[5], createdAt: new Date(r.at).toISOString(),
+    }));
+    for (const r of seeds) {
+      await client.query(
+        `INSERT INTO orders (id, order_number, user_id, customer_email, customer_phone, status, payment_status, currency, subtotal_cents,
+                             tax_cents, shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_state,
+                             shipping_postal_code, shipping_country, tracking_number, notes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 'EUR', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, now())`,
+        [r.id, r.number, 40 + r.id, r.email, r.phone, r.status, ...r.cents, r.address, r.city, r.state, r.postal, r.country, r.tracking, r.notes, r.createdAt],
+      );
+    }
+    const want = [...seeds].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id - b.id)).map((r) => expectedRecord(r, 0));
+    const get = async (accept: string) => {
+      const res = await fetch(exportUrl('from=2024-01-01&to=2024-01-31'), { headers: { authorization: `Bearer ${adminToken}`, accept } });
+      expect(res.status).toBe(200);
+      return new TextDecoder('utf-8', { fatal: true }).decode(await res.arrayBuffer());
+    };
+    const [header, ...records] = parseCsv(await get('text/csv'));
+    expect(records.map((f) => Object.fromEntries(header!.map((name, i) => [name, f[i]])))).toEqual(
+      want.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
+    );
+    const ndjson = await get('application/x-ndjson');
+    expect(ndjson.endsWith('\n')).toBe(true);
+    // byte for byte what JSON.stringify makes of the same values, line by line
+    expect(ndjson.slice(0, -1).split('\n')).toEqual(want.map((r) => JSON.stringify(r)));
+  });
+
   it.each([
     ['from after to', 'from=2026-05-02&to=2026-05-01', 'from'],
     ['a bad date', 'from=2026-13-01&to=2026-05-01', 'from'],
@@ -371,13 +416,13 @@ describe('an export that fails after its first bytes', () => {
     const fail = async (): Promise<never> => {
       throw new Error('not used');
     };
-    const row = { id: 1, orderNumber: 'ORD-1', createdAt: new Date('2026-05-01T00:00:00Z'), status: 'pending' as const, paymentStatus: 'pending' as const, userId: 1, customerEmail: 'a@example.com', customerPhone: null, currency: 'USD', subtotalMinor: 1, taxMinor: 0, shippingMinor: 0, discountMinor: 0, totalMinor: 1, shippingAddress: 'x', shippingCity: 'x', shippingState: null, shippingPostalCode: 'x', shippingCountry: 'US', trackingNumber: null, notes: null, itemCount: 0 };
+    const batch = { rows: 1, text: '1,ORD-1,2026-05-01T00:00:00.000Z,pending,pending,1,a@example.com,,USD,0.01,0.00,0.00,0.00,0.01,x,x,,x,US,,,0\r\n', last: { key: '2026-05-01T00:00:00.000000Z', id: 1 } };
     const orders: OrderUseCases = {
       createOrder: fail, listOrders: fail, getOrder: fail, updateOrder: fail, changeStatus: fail, cancelOrder: fail, adminListOrders: fail, stats: fail, searchOrders: fail,
       exportOrders: () => ({
         fileStem: 'orders-x',
         async *batches() {
-          yield [row];
+          yield batch;
           await new Promise((r) => setTimeout(r, 50)); // as a next statement would: the first bytes are out
           throw Object.assign(new Error('syntax error at or near "SELECT secret FROM orders WHERE password = \'hunter2\'"'), { code: '42601' });
         },

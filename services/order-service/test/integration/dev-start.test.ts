@@ -56,6 +56,16 @@ test('npm start runs on embedded defaults and a printed token creates and reads 
     expect(mine.map((o) => o.id)).toContain(order.id);
     const stats = (await (await fetch(`${url}/admin/orders/stats`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { total_orders: number };
     expect(stats.total_orders).toBeGreaterThanOrEqual(1);
+    // the trends and the export on the embedded database too: the order is in a point and in the file
+    const day = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+    const [from, to] = [day(-1), day(1)]; // today in every zone
+    const adminGet = (path: string, accept = 'application/json') => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${admin}`, accept } });
+    for (const tz of ['UTC', 'Asia/Kolkata']) {
+      const series = (await (await adminGet(`/admin/orders/stats/series?from=${from}&to=${to}&tz=${tz}`)).json()) as { points: Array<{ total_orders: number }> };
+      expect(series.points.reduce((n, p) => n + p.total_orders, 0)).toBeGreaterThanOrEqual(1);
+    }
+    const csv = await (await adminGet(`/admin/orders/export?from=${from}&to=${to}`, 'text/csv')).text();
+    expect(csv.split('\r\n').some((line) => line.startsWith(`${order.id},`) && line.endsWith(',1'))).toBe(true);
     // the sidecar's first probes may still be running (or queued behind PGlite's one session): wait for them
     const postgresStatus = async () => {
       const r = await fetch(`${url}/health/connectivity`);

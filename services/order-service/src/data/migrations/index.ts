@@ -15,6 +15,7 @@ import * as webhooks from './0010-webhooks.js';
 import * as seriesByQuarter from './0011-series-by-quarter.js';
 import * as itemsOrderKeys from './0012-items-order-keys.js';
 import * as seriesByDay from './0013-series-by-day.js';
+import * as itemsByCreated from './0014-items-by-created.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
@@ -39,4 +40,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0011-series-by-quarter', ...seriesByQuarter },
   { name: '0012-items-order-keys', ...itemsOrderKeys },
   { name: '0013-series-by-day', ...seriesByDay },
+  { name: '0014-items-by-created', ...itemsByCreated },
 ];
