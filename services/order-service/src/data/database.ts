@@ -1,5 +1,6 @@
 // The Sequelize instance over pg (its pool, transactions and bound queries; the SQL is our own): pool sized for the pod, TLS when the URL asks for it, no SQL in logs.
 
+import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { readDatabaseTls } from './database-tls.js';
 import { traceQueries } from './query-spans.js';
@@ -24,6 +25,30 @@ export interface DatabaseOptions {
 
 export type Database = Sequelize;
 
+/**
+ * pg's Client, except that a statement past its deadline closes the connection: pg answers the
+ * caller but keeps the connection waiting for that statement (in the server, or queued in a pooler
+ * that cannot log in), and Sequelize drops such a connection only once it is released, so a
+ * transaction's ROLLBACK would first wait out a second deadline behind it. Closed, the ROLLBACK
+ * fails at once and the server rolls the transaction back.
+ */
+class DeadlineClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const at = args.findLastIndex((a) => typeof a === 'function');
+    if (at >= 0) {
+      const callback = args[at] as (err: Error | null, ...rest: unknown[]) => void;
+      args[at] = (err: Error | null, ...rest: unknown[]) => {
+        if (err?.message === 'Query read timeout') this.connection.stream.destroy();
+        callback(err, ...rest);
+      };
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
+// Sequelize takes the driver whole: pg itself, with the Client above
+const driver = Object.create(pg, { Client: { value: DeadlineClient } }) as typeof pg;
+
 // what each database was built with, for the adapters that size themselves by the pool
 const poolSizes = new WeakMap<Database, number>();
 
@@ -38,6 +63,7 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   const sequelize = new Sequelize(tls.url, {
     dialect: 'postgres',
+    dialectModule: driver,
     logging: false, // statements carry customer data: never logged
     benchmark: false,
     // waiting for a free connection is bounded like a query
