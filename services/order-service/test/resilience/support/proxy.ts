@@ -3,7 +3,7 @@
 // ready ones, over keep-alive connections. A request it cannot deliver is a 502 and counted.
 
 import { once } from 'node:events';
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 interface Backend {
@@ -22,6 +22,16 @@ export interface Proxy {
   /** requests the proxy could not deliver (no ready backend, connection refused or reset) */
   failures: string[];
   close(): Promise<void>;
+}
+
+// hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, so a proxy does not pass them on:
+// forwarded, the service's Keep-Alive: timeout=65 told clients this proxy (idle timeout 5 s) keeps
+// their sockets that long, and a request sent on one it had just closed was reset
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'];
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const listed = String(headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase());
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.includes(name) && !listed.includes(name)));
 }
 
 export async function startProxy(options: { pollMs?: number } = {}): Promise<Proxy> {
@@ -57,9 +67,9 @@ export async function startProxy(options: { pollMs?: number } = {}): Promise<Pro
     target.served++;
     const upstream = request(
       new URL(req.url ?? '/', target.url),
-      { method: req.method, headers: req.headers, agent },
+      { method: req.method, headers: endToEnd(req.headers), agent },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
         up.pipe(res);
       },
     );
