@@ -10,32 +10,23 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
 
+/** One roll-up's CTE: the new orders counted as pending per bucket, in key order, after the CTE named `after`. */
+const pendingRollUp = (name: string, table: string, key: string, bucket: string, after: string) => `
+  ${name} AS (
+    INSERT INTO ${table} (${key}, pending_orders, pending_cents)
+    SELECT ${bucket}, count(*), sum(o.total_cents)
+      FROM o, (SELECT count(*) FROM ${after}) after_${after}
+     GROUP BY 1 ORDER BY 1
+    ON CONFLICT (${key}) DO UPDATE SET pending_orders = ${table}.pending_orders + EXCLUDED.pending_orders,
+                                       pending_cents = ${table}.pending_cents + EXCLUDED.pending_cents
+    RETURNING ${key})`;
+
 /** The series roll-ups' part of the new orders' insert: three CTEs after `daily`, reading `o`, the last named `series_daily` (see order-insert.ts); one row per quarter, hour and day, in order. */
-export const SERIES_ON_INSERT = `
-  quarterly AS (
-    INSERT INTO order_series_quarterly (quarter, pending_orders, pending_cents)
-    SELECT date_bin('15 minutes', o.created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), count(*), sum(o.total_cents)
-      FROM o, (SELECT count(*) FROM daily) AFTER_DAILY
-     GROUP BY 1 ORDER BY 1
-    ON CONFLICT (quarter) DO UPDATE SET pending_orders = order_series_quarterly.pending_orders + EXCLUDED.pending_orders,
-                                        pending_cents = order_series_quarterly.pending_cents + EXCLUDED.pending_cents
-    RETURNING quarter),
-  hourly AS (
-    INSERT INTO order_series_hourly (hour, pending_orders, pending_cents)
-    SELECT date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*), sum(o.total_cents)
-      FROM o, (SELECT count(*) FROM quarterly) AFTER_QUARTERLY
-     GROUP BY 1 ORDER BY 1
-    ON CONFLICT (hour) DO UPDATE SET pending_orders = order_series_hourly.pending_orders + EXCLUDED.pending_orders,
-                                     pending_cents = order_series_hourly.pending_cents + EXCLUDED.pending_cents
-    RETURNING hour),
-  series_daily AS (
-    INSERT INTO order_series_daily (day, pending_orders, pending_cents)
-    SELECT (o.created_at AT TIME ZONE 'UTC')::date, count(*), sum(o.total_cents)
-      FROM o, (SELECT count(*) FROM hourly) AFTER_HOURLY
-     GROUP BY 1 ORDER BY 1
-    ON CONFLICT (day) DO UPDATE SET pending_orders = order_series_daily.pending_orders + EXCLUDED.pending_orders,
-                                    pending_cents = order_series_daily.pending_cents + EXCLUDED.pending_cents
-    RETURNING day)`;
+export const SERIES_ON_INSERT = [
+  pendingRollUp('quarterly', 'order_series_quarterly', 'quarter', "date_bin('15 minutes', o.created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')", 'daily'),
+  pendingRollUp('hourly', 'order_series_hourly', 'hour', "date_trunc('hour', o.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'", 'quarterly'),
+  pendingRollUp('series_daily', 'order_series_daily', 'day', "(o.created_at AT TIME ZONE 'UTC')::date", 'hourly'),
+].join(',');
 
 function statusColumn(status: OrderStatus): string {
   // interpolated into SQL: only the lifecycle's own names
