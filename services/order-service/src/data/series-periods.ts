@@ -41,10 +41,9 @@ const ORDER_SUMS = ORDER_STATUSES.map((s) => `count(*) FILTER (WHERE status = '$
  * Each bound's correction, one row per bound that needs one: a lateral sum per level (an empty span
  * finds no row), the orders' level only when some bound is off the quarters.
  */
-function correctionsSql(withOrders: boolean): string {
+function correctionsSql(levels: ReadonlyArray<'h' | 'q' | 'o'>): string {
   const lateral = LEVELS.map((l) => `CROSS JOIN LATERAL (SELECT ${SUMS.map((c) => `coalesce(sum(r.${c}), 0)::int8 AS ${c}`).join(', ')} FROM ${l.rows}) ${l.name}`);
-  if (withOrders) lateral.push(`CROSS JOIN LATERAL (SELECT ${ORDER_SUMS} FROM orders WHERE created_at >= c.olo AND created_at < c.ohi) o`);
-  const levels = withOrders ? ['h', 'q', 'o'] : ['h', 'q'];
+  if (levels.includes('o')) lateral.push(`CROSS JOIN LATERAL (SELECT ${ORDER_SUMS} FROM orders WHERE created_at >= c.olo AND created_at < c.ohi) o`);
   return `SELECT 1 AS kind, c.k AS i, ${SUMS.map((col) => `${levels.map((l) => `c.${l}s * ${l}.${col}`).join(' + ')} AS ${col}`).join(', ')}
        FROM (SELECT k, ${levels.map((l) => `to_timestamp(${l}lo / 1000.0) AS ${l}lo, to_timestamp(${l}hi / 1000.0) AS ${l}hi, ${l}s`).join(', ')}
                FROM unnest($k::int[], ${levels.map((l) => `$${l}lo::int8[], $${l}hi::int8[], $${l}s::int[]`).join(', ')})
@@ -60,10 +59,11 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
   const nearest = (t: number, step: number) => Math.round(t / step) * step;
   const n = bounds.length - 1;
   const days = bounds.map((b) => new Date(nearest(b, DAY)).toISOString().slice(0, 10));
-  const bind: Record<string, unknown> = { days, first: days[0], last: days[n] };
+  const bind: Record<string, unknown> = { first: days[0], last: days[n] };
   // whole days by their period: when the midnights are consecutive days a day's period is its
   // distance from the first, otherwise width_bucket finds it among them (months, weeks)
   const daily = days.every((d, i) => i === 0 || Date.parse(d) - Date.parse(days[i - 1]!) === DAY);
+  if (!daily) bind.days = days;
   const parts = [
     daily
       ? `SELECT 0 AS kind, d.day - $first::date AS i, ${SUMS.map((c) => `d.${c}`).join(', ')}
@@ -79,12 +79,13 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
     .filter((c) => c.h.sign || c.q.sign || c.o.sign);
   const withOrders = corrections.some((c) => c.o.sign);
   if (corrections.length) {
+    const levels = withOrders ? (['h', 'q', 'o'] as const) : (['h', 'q'] as const);
     // instants as epoch milliseconds: formatting two thousand of them cost more than the query
     bind.k = corrections.map((c) => c.k);
-    for (const level of withOrders ? (['h', 'q', 'o'] as const) : (['h', 'q'] as const)) {
+    for (const level of levels) {
       Object.assign(bind, { [`${level}lo`]: corrections.map((c) => c[level].lo), [`${level}hi`]: corrections.map((c) => c[level].hi), [`${level}s`]: corrections.map((c) => c[level].sign) });
     }
-    parts.push(correctionsSql(withOrders));
+    parts.push(correctionsSql(levels));
   }
   // one text value, not a row per day and bound: pg's row parser (or json_agg) cost more than the query
   const sql = `SELECT string_agg(concat_ws(',', kind, i, ${SUMS.join(', ')}), ';') AS rows FROM (${parts.join('\n UNION ALL\n')}) parts`;
