@@ -1,11 +1,12 @@
 // openapi-backend built from openapi/order-service.yaml: it routes every request, checks security
-// and validates parameters and bodies with Ajv validators compiled once at start. Handlers are
+// and validates parameters and bodies with Ajv validators compiled once at start (for requests only:
+// the service never validates its own responses; tests compile those on first use). Handlers are
 // registered by operationId; a storefront twin (x-twin-of) gets its canonical operation's handler.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
-import { OpenAPIBackend, type Context, type Document } from 'openapi-backend';
+import { OpenAPIBackend, OpenAPIValidator, type Context, type Document } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { Forbidden, type FieldError } from '../domain/errors.js';
@@ -93,8 +94,8 @@ export function newBackend(document: Document): OpenAPIBackend {
     // openapi-backend dereferences in place; /openapi.json keeps serving the untouched original
     definition: structuredClone(document),
     strict: true,
-    quick: false, // compile every validator now, not on the first request
-    validate: true,
+    quick: false, // the document validated and dereferenced as the library does by default
+    validate: false, // until initBackend has compiled the request validators
     // coercion re-parses a copy of the request, which loses Express's getters; handlers convert ids themselves
     coerceTypes: false,
     ignoreTrailingSlashes: true,
@@ -107,9 +108,25 @@ export function newBackend(document: Document): OpenAPIBackend {
   });
 }
 
-export async function createApi(document: Document, handlers: OperationHandlers): Promise<OpenAPIBackend> {
-  const api = newBackend(document);
+/** init(), then every request validator compiled now, not on the first request; response validators on use. */
+export async function initBackend(api: OpenAPIBackend): Promise<OpenAPIBackend> {
   await api.init();
+  const validator = new OpenAPIValidator({
+    definition: api.definition,
+    ajvOpts: api.ajvOpts,
+    ...(api.customizeAjv ? { customizeAjv: api.customizeAjv } : {}),
+    router: api.router,
+    lazyCompileValidators: true,
+    coerceTypes: api.coerceTypes,
+  });
+  validator.preCompileRequestValidators();
+  api.validator = validator;
+  api.validate = true;
+  return api;
+}
+
+export async function createApi(document: Document, handlers: OperationHandlers): Promise<OpenAPIBackend> {
+  const api = await initBackend(newBackend(document));
   installPrecompiledRouting(api);
 
   api.register(resolveHandlers(document, handlers));
