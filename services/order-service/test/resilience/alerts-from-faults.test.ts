@@ -2,11 +2,11 @@
 // own PostgreSQL cluster, the peer stand-ins and a Kubernetes API stand-in, under steady traffic,
 // and are scraped like a ServiceMonitor would (one scrape a second). Then, one after another: the
 // product service fails, it turns slow, the Kubernetes API refuses patches while PostgreSQL is
-// stopped, the sidecar is killed; all the while the cart service refuses to clear a cart, so an
-// outbox event waits. The recording, one scrape per minute of rule time, goes through the rendered
-// PrometheusRule with `promtool test rules`: each fault's alert is quiet before it, fires during it
-// and is resolved after the recovery. Counters are real; time is compressed (a second a minute), so
-// the test renders a refusal rate and a latency bound that fit compressed time.
+// stopped, the sidecar is killed; from the second fault on, the cart service refuses to clear a
+// cart, so an outbox event waits. The recording, one scrape per minute of rule time, goes through
+// the rendered PrometheusRule with `promtool test rules`: each fault's alert is quiet before it,
+// fires during it and is resolved after the recovery. Counters are real; time is compressed (a
+// second a minute), so the test renders a refusal rate and a latency bound that fit compressed time.
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -213,17 +213,6 @@ test('each fault caused for real ends in its alert, and the alert resolves after
   traffic = startTraffic();
   const expectations: Expectation[] = [];
 
-  // a cart checkout whose cart the cart service will not clear: its outbox event waits
-  peers.cart.setFaults({ status500: true, onlyMethod: 'DELETE' });
-  peers.cart.setCart(41_010, [{ productId: PRODUCT_ID, sku: 'SKU-1', title: 'Beans', quantity: 1, price: 24.5, currency: 'USD' }]);
-  const cartCheckout = await fetch(`${service.url}/orders`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await tokens.user(41_010, 'alerts-cart@example.test')}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ shipping_address: ADDRESS }),
-  });
-  expect(cartCheckout.status).toBe(201);
-  const backlogFrom = latest() + 1;
-
   const healthy = await holdsFor('all dependencies up and checkouts going', 8, (s) => dependencyUp('postgres')(s) === 1 && dependencyUp('product-service')(s) === 1);
 
   // 1. the product service drops every connection: its probe fails, checkouts are refused
@@ -237,6 +226,18 @@ test('each fault caused for real ends in its alert, and the alert resolves after
     { alert: 'OrdersCheckoutPeerRefusals', quietAt: [productFrom - 1], firingAt: [productEnd] },
     { alert: 'OrdersAvailabilityBudgetBurnFast', quietAt: [productFrom - 1], firingAt: [productEnd] },
   );
+
+  // a cart checkout whose cart the cart service will not clear: its outbox event waits through the
+  // next phases (its minute); started here, not first, its retries have backed off less by the end
+  peers.cart.setFaults({ status500: true, onlyMethod: 'DELETE' });
+  peers.cart.setCart(41_010, [{ productId: PRODUCT_ID, sku: 'SKU-1', title: 'Beans', quantity: 1, price: 24.5, currency: 'USD' }]);
+  const cartCheckout = await fetch(`${service.url}/orders`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await tokens.user(41_010, 'alerts-cart@example.test')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ shipping_address: ADDRESS }),
+  });
+  expect(cartCheckout.status).toBe(201);
+  const backlogFrom = latest() + 1;
 
   // 2. the product service answers its price reads slowly: checkouts take longer than the latency bound
   const slowFrom = latest() + 1;
