@@ -109,7 +109,7 @@ export function newBackend(document: Document): OpenAPIBackend {
 }
 
 /** init(), then every request validator compiled now, not on the first request; response validators on use. */
-export async function initBackend(api: OpenAPIBackend): Promise<OpenAPIBackend> {
+async function initBackend(api: OpenAPIBackend): Promise<OpenAPIBackend> {
   await api.init();
   const validator = new OpenAPIValidator({
     definition: api.definition,
