@@ -98,9 +98,10 @@ try {
   const seed = async (from, to) => db.query(`INSERT INTO orders (order_number, user_id, customer_email, status, payment_status, currency, subtotal_cents, tax_cents, shipping_cents, discount_cents, total_cents, shipping_address, shipping_city, shipping_postal_code, shipping_country, created_at, updated_at)
       SELECT 'ORD-BENCH-' || g, 1 + g % 1000, 'u' || (g % 1000) || '@example.com', (ARRAY['pending','confirmed','processing','shipped','delivered','cancelled','refunded'])[1 + g % 7], 'pending', 'USD',
              1000 + g % 9000, 100, 1000, 0, 2100 + g % 9000, '1 Main St', 'Springfield', '62701', 'US', now() - (g % 365) * interval '1 day' - (g % 86400) * interval '1 second', now()
-        FROM generate_series(${from}, ${to}) g;
+        FROM generate_series(${from}, ${to}) g
+       ORDER BY 16; -- written oldest first, as a live system writes them (a month's orders side by side in the table)
       INSERT INTO order_items (order_id, product_id, sku, product_name, quantity, unit_price_cents, total_price_cents, order_created_at, order_total_cents)
-      SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents, created_at, total_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items);
+      SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents, created_at, total_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items) ORDER BY id;
       TRUNCATE order_stats_daily;
       INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;`);
   // the series and product roll-ups as migrations 0007, 0011 and 0013 build them from existing orders
