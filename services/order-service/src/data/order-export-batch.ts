@@ -1,10 +1,12 @@
 // One batch of the admin export: orders in [from, to), optionally of one status, oldest first,
-// after a keyset position, rendered by PostgreSQL as CSV records or NDJSON lines and returned as
-// one text value; one statement, so nothing holds a session between batches. Building an object
-// per row in JS and formatting it there cost several times as much as the query.
+// after a keyset position, rendered by PostgreSQL: a range ending at a known position as CSV by
+// COPY (its bytes as they come), otherwise CSV records or NDJSON lines as one text value; one
+// statement, so nothing holds a session between batches. Building an object per row in JS and
+// formatting it there cost several times as much as the query.
 
 import { QueryTypes } from 'sequelize';
 import { EXPORT_COLUMNS, type ExportColumn, type ExportFormat, type KeysetPosition, type OrderSearchPort } from '../orders/search-ports.js';
+import { copyCsv, withLiterals } from './copy-out.js';
 import { toInt, type Database } from './database.js';
 import { createdKeyOf } from './order-filters.js';
 
@@ -60,6 +62,14 @@ function csvField(column: ExportColumn): string {
   return kind === 'optional text' ? `coalesce(${quoted}, '')` : quoted;
 }
 
+/** The column as COPY's CSV writes it: text as it is (COPY quotes what needs it), an empty text as null, so as an empty field. */
+function copyField(column: ExportColumn): string {
+  const [sql, kind] = VALUES[column];
+  return kind === 'text' || kind === 'optional text' ? `nullif(${sql}, '')` : jsonValue(VALUES[column]);
+}
+
+const COPY_FIELDS = EXPORT_COLUMNS.map(copyField).join(', ');
+
 const LINES: Record<ExportFormat, { line: string; lateral: string }> = {
   csv: { line: `${EXPORT_COLUMNS.map(csvField).join(" || ',' || ")} || E'\\r\\n'`, lateral: '' },
   // row_to_json of a named row: compact, keys in column order, escaped as JSON.stringify escapes
@@ -89,29 +99,49 @@ function rangeConditions(args: { from: Date; to: Date; status?: string; after: K
   return { where: conds.join(' AND '), bind };
 }
 
+/**
+ * The batch's orders (b) and their item counts (c), from one range scan of the items by their
+ * order's created_at (every item of a batch's order lies between the batch's first and last instant).
+ */
+const batchCtes = (where: string) => `WITH b AS (
+    SELECT ${BATCH_COLUMNS} FROM orders o WHERE ${where} ORDER BY o.created_at, o.id LIMIT $limit
+  ), c AS (
+    SELECT i.order_created_at, i.order_id, count(*) AS item_count FROM order_items i
+     WHERE i.order_created_at >= (SELECT min(created_at) FROM b) AND i.order_created_at <= (SELECT max(created_at) FROM b)
+     GROUP BY 1, 2
+  )`;
+
+const WITH_ITEMS = 'b o LEFT JOIN c ON c.order_created_at = o.created_at AND c.order_id = o.id';
+
+type BatchArgs = Parameters<OrderSearchPort['exportBatch']>[0];
+
 export function createExportBatch(db: Database): Pick<OrderSearchPort, 'exportBatch' | 'exportBounds'> {
-  async function exportBatch(args: Parameters<OrderSearchPort['exportBatch']>[0]) {
+  async function textBatch(args: BatchArgs) {
     const { where, bind } = rangeConditions(args);
     const { line, lateral } = LINES[args.format];
-    // the batch's item counts from one range scan of the items by their order's created_at (every
-    // item of a batch's order lies between the batch's first and last instant)
     const [row] = await db.query<{ rows: string; text: string | null; last_key: string | null; last_id: string | null }>(
-      `${EXPORT_QUERY_MARKER} WITH b AS (
-         SELECT ${BATCH_COLUMNS} FROM orders o WHERE ${where} ORDER BY o.created_at, o.id LIMIT $limit
-       ), c AS (
-         SELECT i.order_created_at, i.order_id, count(*) AS item_count FROM order_items i
-          WHERE i.order_created_at >= (SELECT min(created_at) FROM b) AND i.order_created_at <= (SELECT max(created_at) FROM b)
-          GROUP BY 1, 2
-       )
+      `${EXPORT_QUERY_MARKER} ${batchCtes(where)}
        SELECT count(*) AS rows, string_agg(${line}, '' ORDER BY o.created_at, o.id) AS text,
               ${createdKeyOf('max(o.created_at)')} AS last_key, -- the last record's: they come in created_at order
               (array_agg(o.id ORDER BY o.created_at DESC, o.id DESC))[1] AS last_id
-         FROM b o LEFT JOIN c ON c.order_created_at = o.created_at AND c.order_id = o.id ${lateral}`,
+         FROM ${WITH_ITEMS} ${lateral}`,
       { bind: { ...bind, limit: args.limit }, type: QueryTypes.SELECT },
     );
     const last = row!.last_key === null || row!.last_id === null ? null : { key: row!.last_key, id: toInt(row!.last_id) };
-    return { rows: toInt(row!.rows), text: row!.text ?? '', last };
+    return { rows: toInt(row!.rows), data: row!.text ?? '', last };
   }
+
+  /** A range's CSV by COPY. COPY returns no row, so a full batch (orders committed into the range since it was cut) is read again as text, which carries its last position. */
+  async function copiedBatch(args: BatchArgs) {
+    const { where, bind } = rangeConditions(args);
+    const values = { ...(bind as Record<string, string | number | Date>), limit: args.limit };
+    const copied = await copyCsv(db, (client) =>
+      withLiterals(client, `${EXPORT_QUERY_MARKER} COPY (${batchCtes(where)} SELECT ${COPY_FIELDS} FROM ${WITH_ITEMS} ORDER BY o.created_at, o.id) TO STDOUT (FORMAT csv)`, values),
+    );
+    return copied.rows < args.limit ? { rows: copied.rows, data: copied.data, last: null } : textBatch(args);
+  }
+
+  const exportBatch = (args: BatchArgs) => (args.format === 'csv' && args.until ? copiedBatch(args) : textBatch(args));
 
   async function exportBounds(args: Parameters<OrderSearchPort['exportBounds']>[0]) {
     const { where, bind } = rangeConditions(args);

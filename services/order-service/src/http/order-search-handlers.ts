@@ -73,7 +73,7 @@ export function exportHandler(orders: OrderSearchUseCases, range: (q: Record<str
       res.setHeader('Cache-Control', 'no-store');
       if (format.header) res.write(format.header);
       while (!batch.done && !stop.signal.aborted) {
-        const more = res.write(batch.value.text);
+        const more = res.write(batch.value.data);
         // for the access log's line
         res.locals.rowsSent = ((res.locals.rowsSent as number | undefined) ?? 0) + batch.value.rows;
         if (!more) await drainedOrClosed(res);

@@ -54,11 +54,11 @@ export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 /** CSV records (RFC 4180: CRLF, a field with a quote, comma, CR or LF quoted, quotes doubled) or NDJSON lines. */
 export type ExportFormat = 'csv' | 'ndjson';
 
-/** One batch of an export as its format renders it: `rows` records in `text`, oldest first. */
+/** One batch of an export as its format renders it: `rows` records in `data` (text or its UTF-8 bytes), oldest first. */
 export interface ExportBatch {
   rows: number;
-  text: string;
-  /** the last record's position (null when the batch is empty) */
+  data: string | Buffer;
+  /** the last record's position (null when the batch is empty); may be null too when the batch holds fewer than its limit (nothing to read on from) */
   last: KeysetPosition | null;
 }
 

@@ -412,7 +412,7 @@ describe('an export that fails after its first bytes', () => {
     const fail = async (): Promise<never> => {
       throw new Error('not used');
     };
-    const batch = { rows: 1, text: '1,ORD-1,2026-05-01T00:00:00.000Z,pending,pending,1,a@example.com,,USD,0.01,0.00,0.00,0.00,0.01,x,x,,x,US,,,0\r\n', last: { key: '2026-05-01T00:00:00.000000Z', id: 1 } };
+    const batch = { rows: 1, data: '1,ORD-1,2026-05-01T00:00:00.000Z,pending,pending,1,a@example.com,,USD,0.01,0.00,0.00,0.00,0.01,x,x,,x,US,,,0\r\n', last: { key: '2026-05-01T00:00:00.000000Z', id: 1 } };
     const orders: OrderUseCases = {
       createOrder: fail, listOrders: fail, getOrder: fail, updateOrder: fail, changeStatus: fail, cancelOrder: fail, adminListOrders: fail, stats: fail, searchOrders: fail,
       exportOrders: () => ({

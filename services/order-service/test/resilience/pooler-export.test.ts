@@ -1,10 +1,13 @@
 // The admin export and search through PgBouncer in transaction mode with TLS, and directly: the
 // export reads keyset batches, each its own statement, so while a client holds a download back no
 // server session sits in a transaction, and the file still has every order once, in order; a
-// search walked by cursor through the pooler finds the same orders as a straight filter.
+// search walked by cursor through the pooler finds the same orders as a straight filter; a COPY
+// batch keeps to the query deadline like any statement.
 
 import http from 'node:http';
 import { jest } from '@jest/globals';
+import { copyCsv } from '../../src/data/copy-out.js';
+import { createDatabase } from '../../src/data/database.js';
 import type { ServiceProcess } from '../support/process.js';
 import { spawnService, until } from './support/harness.js';
 import { ROUTES, pooledSuite, stopService, type StackDatabase } from './support/pooled-stack.js';
@@ -78,6 +81,31 @@ describe.each(ROUTES)('%s', (route) => {
     expect(ids).toHaveLength(ORDERS);
     const rows = await db.query<{ id: string }>(`SELECT id FROM orders ORDER BY created_at, id`);
     expect(ids).toEqual(rows.map((r) => Number(r.id)));
+  });
+
+  it('a COPY past the query deadline fails at it and its connection is closed; one within it leaves its connection in the pool', async () => {
+    const DEADLINE_MS = 800;
+    const pool = createDatabase({ url: db.urls[route], caFile: stack().caFile, poolMax: 1, queryTimeoutMs: DEADLINE_MS });
+    try {
+      const started = Date.now();
+      await expect(copyCsv(pool, () => 'COPY (SELECT pg_sleep(5)) TO STDOUT (FORMAT csv)')).rejects.toThrow('Query read timeout');
+      expect(Date.now() - started).toBeLessThan(DEADLINE_MS + 1000);
+      // one connection in the pool: kept, it would first wait out the sleep
+      const next = Date.now();
+      const copied = await copyCsv(pool, () => `COPY (SELECT pg_backend_pid(), 'a' || chr(10) || 'b', nullif('', '') FROM generate_series(1, 2)) TO STDOUT (FORMAT csv)`);
+      expect(Date.now() - next).toBeLessThan(1500);
+      const pid = copied.data.toString().split(',')[0];
+      expect([copied.rows, copied.data.toString()]).toEqual([2, `${pid},"a\nb",\r\n${pid},"a\nb",\r\n`]);
+      // past the deadline of the COPY that succeeded, its connection still serves the pool
+      await new Promise((r) => setTimeout(r, DEADLINE_MS + 400));
+      const after = Date.now();
+      const again = (await pool.query('SELECT pg_backend_pid()::text AS pid', { plain: true })) as { pid: string };
+      expect(Date.now() - after).toBeLessThan(500);
+      // the same server session straight to PostgreSQL (PgBouncer may lend another)
+      if (route === 'direct') expect(again.pid).toBe(pid);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('walks a search by cursor through the same connection path', async () => {

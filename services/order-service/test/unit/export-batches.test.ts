@@ -22,7 +22,7 @@ function memoryStore(rows: Row[], onCall: (n: number) => void = () => undefined)
       onCall(++calls);
       await new Promise((r) => setTimeout(r, 1));
       const picked = sorted().filter((r) => after(r, args.after) && upTo(r, args.until)).slice(0, args.limit);
-      return { rows: picked.length, text: picked.map((r) => `${r.id}\n`).join(''), last: picked.at(-1) ?? null };
+      return { rows: picked.length, data: picked.map((r) => `${r.id}\n`).join(''), last: picked.at(-1) ?? null };
     },
     async exportBounds(args) {
       onCall(++calls);
@@ -36,7 +36,7 @@ function memoryStore(rows: Row[], onCall: (n: number) => void = () => undefined)
 async function exported(store: OrderSearchPort, batchSize: number, signal = new AbortController().signal): Promise<number[]> {
   const ids: number[] = [];
   for await (const batch of createExportOrders({ store, batchSize })(admin, range).batches('csv', signal)) {
-    const lines = batch.text.split('\n').slice(0, -1);
+    const lines = String(batch.data).split('\n').slice(0, -1);
     expect(lines).toHaveLength(batch.rows);
     ids.push(...lines.map(Number));
   }
