@@ -72,11 +72,19 @@ export async function copyCsv(db: Database, statement: (client: pg.Client) => st
 /** COPY's CSV ends records with LF: each LF outside a quoted field becomes CRLF (a quote toggles quoting, a doubled one twice). */
 export function crlfRecords(data: Buffer): Buffer {
   const ends: number[] = [];
-  let quoted = false;
-  for (let i = 0; i < data.length; i++) {
-    const byte = data[i];
-    if (byte === 0x22) quoted = !quoted;
-    else if (byte === 0x0a && !quoted) ends.push(i);
+  // from quote to quote and line end to line end by indexOf (memchr): a byte loop cost 3 ms a batch
+  let at = 0;
+  let quote = data.indexOf(0x22);
+  for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, at)) {
+    if (quote >= 0 && quote < end) {
+      const closing = data.indexOf(0x22, quote + 1);
+      if (closing < 0) break; // an unclosed quote: the rest is one field
+      at = closing + 1;
+      quote = data.indexOf(0x22, at);
+      continue;
+    }
+    ends.push(end);
+    at = end + 1;
   }
   const out = Buffer.allocUnsafe(data.length + ends.length);
   let from = 0;
