@@ -1,15 +1,15 @@
-// COPY (…) TO STDOUT as CSV on a connection of the pool (pg-copy-streams): PostgreSQL writes the
-// records in C and their bytes come through as they are, no row decoding and no strings. One
+// COPY (…) TO STDOUT in CSV format on a connection of the pool (pg-copy-streams): PostgreSQL writes
+// the records in C and their bytes come through as they are, no row decoding and no strings. One
 // statement in autocommit, so through a pooler in transaction mode it holds nothing afterwards.
 
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from './database.js';
 
-export interface CopiedCsv {
+export interface Copied {
   /** the records copied (COPY's command tag) */
   rows: number;
-  /** the records, each ended by CRLF as RFC 4180 has it */
+  /** the records as COPY wrote them, each ended by LF, or by CRLF as RFC 4180 has it when asked */
   data: Buffer;
 }
 
@@ -30,11 +30,12 @@ export function withLiterals(client: pg.Client, sql: string, values: Record<stri
 }
 
 /**
- * Runs a `COPY (…) TO STDOUT (FORMAT csv)` statement (made with the connection, for its literals)
- * and returns all its records: a batch, so the statement bounds its size. The connection goes back to the pool, or is closed if the statement outlived the
- * query deadline (as DeadlineClient closes one).
+ * Runs a `COPY (…) TO STDOUT (FORMAT csv …)` statement (made with the connection, for its
+ * literals) and returns all its records: a batch, so the statement bounds its size. The connection
+ * goes back to the pool, or is closed if the statement outlived the query deadline (as
+ * DeadlineClient closes one).
  */
-export async function copyCsv(db: Database, statement: (client: pg.Client) => string): Promise<CopiedCsv> {
+export async function copyOut(db: Database, statement: (client: pg.Client) => string, options: { crlf: boolean }): Promise<Copied> {
   const client = (await db.connectionManager.getConnection({ type: 'read' })) as pg.Client;
   let expired = false;
   try {
@@ -61,7 +62,8 @@ export async function copyCsv(db: Database, statement: (client: pg.Client) => st
       throw err;
     }
     await ready;
-    return { rows: stream.rowCount, data: crlfRecords(Buffer.concat(chunks)) };
+    const data = Buffer.concat(chunks);
+    return { rows: stream.rowCount, data: options.crlf ? crlfRecords(data) : data };
   } finally {
     // closed while the statement is still active: pg ends the socket at once
     if (expired) await db.connectionManager.destroyConnection(client);

@@ -1,12 +1,12 @@
 // One batch of the admin export: orders in [from, to), optionally of one status, oldest first,
-// after a keyset position, rendered by PostgreSQL: a range ending at a known position as CSV by
-// COPY (its bytes as they come), otherwise CSV records or NDJSON lines as one text value; one
+// after a keyset position, rendered by PostgreSQL as CSV records or NDJSON lines: a range ending
+// at a known position by COPY (its bytes as they come), otherwise as one text value; one
 // statement, so nothing holds a session between batches. Building an object per row in JS and
 // formatting it there cost several times as much as the query.
 
 import { QueryTypes } from 'sequelize';
 import { EXPORT_COLUMNS, type ExportColumn, type ExportFormat, type KeysetPosition, type OrderSearchPort } from '../orders/search-ports.js';
-import { copyCsv, withLiterals } from './copy-out.js';
+import { copyOut, withLiterals } from './copy-out.js';
 import { toInt, type Database } from './database.js';
 import { createdKeyOf } from './order-filters.js';
 
@@ -68,7 +68,6 @@ function copyField(column: ExportColumn): string {
   return kind === 'text' || kind === 'optional text' ? `nullif(${sql}, '')` : jsonValue(VALUES[column]);
 }
 
-const COPY_FIELDS = EXPORT_COLUMNS.map(copyField).join(', ');
 
 const LINES: Record<ExportFormat, { line: string; lateral: string }> = {
   csv: { line: `${EXPORT_COLUMNS.map(csvField).join(" || ',' || ")} || E'\\r\\n'`, lateral: '' },
@@ -77,6 +76,16 @@ const LINES: Record<ExportFormat, { line: string; lateral: string }> = {
     line: `row_to_json(r)::text || E'\\n'`,
     lateral: `CROSS JOIN LATERAL (SELECT ${EXPORT_COLUMNS.map((c) => `${jsonValue(VALUES[c])} AS ${c}`).join(', ')}) r`,
   },
+};
+
+/**
+ * What COPY writes per format: the CSV fields (record ends then made CRLF), or the NDJSON line as
+ * the one field of a CSV whose quote and delimiter JSON text never holds raw (it escapes control
+ * characters), so the line comes as it is, LF-ended.
+ */
+const COPIES: Record<ExportFormat, { select: string; lateral: string; options: string; crlf: boolean }> = {
+  csv: { select: EXPORT_COLUMNS.map(copyField).join(', '), lateral: '', options: 'FORMAT csv', crlf: true },
+  ndjson: { select: 'row_to_json(r)::text', lateral: LINES.ndjson.lateral, options: "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'", crlf: false },
 };
 
 /** The conditions on orders `o` of a range after and up to keyset positions, and their values. */
@@ -128,17 +137,20 @@ export function createExportBatch(db: Database): Pick<OrderSearchPort, 'exportBa
     return { rows: toInt(row!.rows), data: row!.text ?? '', last };
   }
 
-  /** A range's CSV by COPY. COPY returns no row, so a full batch (orders committed into the range since it was cut) is read again as text, which carries its last position. */
+  /** A range by COPY. COPY returns no row, so a full batch (orders committed into the range since it was cut) is read again as text, which carries its last position. */
   async function copiedBatch(args: BatchArgs) {
     const { where, items, bind } = rangeConditions(args);
+    const { select, lateral, options, crlf } = COPIES[args.format];
     const values = { ...(bind as Record<string, string | number | Date>), limit: args.limit };
-    const copied = await copyCsv(db, (client) =>
-      withLiterals(client, `${EXPORT_QUERY_MARKER} COPY (SELECT ${COPY_FIELDS} FROM ${batchRows(where, items)} ORDER BY o.created_at, o.id) TO STDOUT (FORMAT csv)`, values),
+    const copied = await copyOut(
+      db,
+      (client) => withLiterals(client, `${EXPORT_QUERY_MARKER} COPY (SELECT ${select} FROM ${batchRows(where, items)} ${lateral} ORDER BY o.created_at, o.id) TO STDOUT (${options})`, values),
+      { crlf },
     );
     return copied.rows < args.limit ? { rows: copied.rows, data: copied.data, last: null } : textBatch(args);
   }
 
-  const exportBatch = (args: BatchArgs) => (args.format === 'csv' && args.until ? copiedBatch(args) : textBatch(args));
+  const exportBatch = (args: BatchArgs) => (args.until ? copiedBatch(args) : textBatch(args));
 
   async function exportBounds(args: Parameters<OrderSearchPort['exportBounds']>[0]) {
     const { where, bind } = rangeConditions(args);

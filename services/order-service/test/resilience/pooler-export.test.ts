@@ -6,7 +6,7 @@
 
 import http from 'node:http';
 import { jest } from '@jest/globals';
-import { copyCsv } from '../../src/data/copy-out.js';
+import { copyOut } from '../../src/data/copy-out.js';
 import { createDatabase } from '../../src/data/database.js';
 import type { ServiceProcess } from '../support/process.js';
 import { spawnService, until } from './support/harness.js';
@@ -88,11 +88,11 @@ describe.each(ROUTES)('%s', (route) => {
     const pool = createDatabase({ url: db.urls[route], caFile: stack().caFile, poolMax: 1, queryTimeoutMs: DEADLINE_MS });
     try {
       const started = Date.now();
-      await expect(copyCsv(pool, () => 'COPY (SELECT pg_sleep(5)) TO STDOUT (FORMAT csv)')).rejects.toThrow('Query read timeout');
+      await expect(copyOut(pool, () => 'COPY (SELECT pg_sleep(5)) TO STDOUT (FORMAT csv)', { crlf: true })).rejects.toThrow('Query read timeout');
       expect(Date.now() - started).toBeLessThan(DEADLINE_MS + 1000);
       // one connection in the pool: kept, it would first wait out the sleep
       const next = Date.now();
-      const copied = await copyCsv(pool, () => `COPY (SELECT pg_backend_pid(), 'a' || chr(10) || 'b', nullif('', '') FROM generate_series(1, 2)) TO STDOUT (FORMAT csv)`);
+      const copied = await copyOut(pool, () => `COPY (SELECT pg_backend_pid(), 'a' || chr(10) || 'b', nullif('', '') FROM generate_series(1, 2)) TO STDOUT (FORMAT csv)`, { crlf: true });
       expect(Date.now() - next).toBeLessThan(1500);
       const pid = copied.data.toString().split(',')[0];
       expect([copied.rows, copied.data.toString()]).toEqual([2, `${pid},"a\nb",\r\n${pid},"a\nb",\r\n`]);
