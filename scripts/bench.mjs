@@ -13,6 +13,7 @@ import { makeTestCertificates } from '../services/order-service/dist/test/suppor
 import * as trendsMigration from '../services/order-service/dist/src/data/migrations/0007-trends-and-top-products.js';
 import * as seriesMigration from '../services/order-service/dist/src/data/migrations/0011-series-by-quarter.js';
 import * as seriesByDayMigration from '../services/order-service/dist/src/data/migrations/0013-series-by-day.js';
+import * as seriesByTimeOfDayMigration from '../services/order-service/dist/src/data/migrations/0015-series-by-time-of-day.js';
 import { children, freePort, rssMb, start, startKubeApi, startPgBouncer } from './bench/processes.mjs';
 import { CONNECTIONS, DURATION, ROUNDS, load, printTable, printTargets, row, runRounds } from './bench/measure.mjs';
 import { rangeRequests, targets } from './bench/targets.mjs';
@@ -104,16 +105,18 @@ try {
       SELECT id, 1 + id % 200, 'SKU-' || (1 + id % 200), 'Bench product ' || (1 + id % 200), 1, subtotal_cents, subtotal_cents, created_at, total_cents FROM orders WHERE order_number LIKE 'ORD-BENCH-%' AND id > (SELECT coalesce(max(order_id), 0) FROM order_items) ORDER BY id;
       TRUNCATE order_stats_daily;
       INSERT INTO order_stats_daily SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(total_cents) FROM orders GROUP BY 1, 2;`);
-  // the series and product roll-ups as migrations 0007, 0011 and 0013 build them from existing orders
+  // the series and product roll-ups as migrations 0007, 0011 and 0013 build them from existing orders (and 0015's indexes on them)
   const rebuildRollups = async () => {
     const context = { query: (sql) => db.query(sql) };
     const t = Date.now();
+    await seriesByTimeOfDayMigration.down({ context });
     await seriesByDayMigration.down({ context });
     await seriesMigration.down({ context });
     await trendsMigration.down({ context });
     await trendsMigration.up({ context });
     await seriesMigration.up({ context });
     await seriesByDayMigration.up({ context });
+    await seriesByTimeOfDayMigration.up({ context });
     await db.query('ANALYZE');
     return ((Date.now() - t) / 1000).toFixed(1);
   };

@@ -7,12 +7,14 @@
 // 12 hourly rows), plus or minus [H, Q) (at most 2 quarter rows), plus or minus [Q, b) (orders, only
 // when b is not on a quarter: no zone in use today, some historical offsets). A period [b0, b1) is
 // then days [M0, M1) + corr(b1) − corr(b0). The database sums each day and each bound's
-// correction; the periods are put together here.
+// correction (long runs of days at one offset by time of day, series-runs.ts); the periods are put
+// together here.
 
 import { QueryTypes, type Transaction } from 'sequelize';
 import { ORDER_STATUSES } from '../domain/order-lifecycle.js';
 import type { StatusCounts } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
+import { runPart, runsOf } from './series-runs.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -26,6 +28,8 @@ interface Span {
   hi: number;
   sign: number;
 }
+
+const NO_SPAN: Span = { lo: 0, hi: 0, sign: 0 };
 
 const spanOf = (from: number, to: number): Span => ({ lo: Math.min(from, to), hi: Math.max(from, to), sign: to > from ? 1 : to < from ? -1 : 0 });
 
@@ -71,13 +75,23 @@ export async function statsForPeriods(db: Database, bounds: number[]): Promise<S
       : `SELECT 0 AS kind, width_bucket(d.day, $days::date[]) - 1 AS i, ${SUMS.map((c) => `sum(d.${c})::int8 AS ${c}`).join(', ')}
            FROM order_series_daily d WHERE d.day >= $first::date AND d.day < $last::date GROUP BY 2`,
   ];
-  const corrections = bounds
+  const all = bounds
     .map((b, k) => {
       const [m, h, q] = [nearest(b, DAY), nearest(b, HOUR), nearest(b, QUARTER)];
-      return { k, h: spanOf(m, h), q: spanOf(h, q), o: spanOf(q, b) };
+      return { k, m, h: spanOf(m, h), q: spanOf(h, q), o: spanOf(q, b) };
     })
     .filter((c) => c.h.sign || c.q.sign || c.o.sign);
-  const withOrders = corrections.some((c) => c.o.sign);
+  const withOrders = all.some((c) => c.o.sign);
+  // long runs of days at one offset, by time of day (series-runs.ts); the rest bound by bound
+  for (const level of ['h', 'q'] as const) {
+    runsOf(all, level).forEach((run, r) => {
+      const part = runPart(run, `${level}run${r}`, SUMS);
+      parts.push(part.sql);
+      Object.assign(bind, part.bind);
+      for (const c of run.corrections) c[level] = NO_SPAN;
+    });
+  }
+  const corrections = all.filter((c) => c.h.sign || c.q.sign || c.o.sign);
   if (corrections.length) {
     const levels = withOrders ? (['h', 'q', 'o'] as const) : (['h', 'q'] as const);
     // instants as epoch milliseconds: formatting two thousand of them cost more than the query

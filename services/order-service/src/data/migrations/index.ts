@@ -16,6 +16,7 @@ import * as seriesByQuarter from './0011-series-by-quarter.js';
 import * as itemsOrderKeys from './0012-items-order-keys.js';
 import * as seriesByDay from './0013-series-by-day.js';
 import * as itemsByCreated from './0014-items-by-created.js';
+import * as seriesByTimeOfDay from './0015-series-by-time-of-day.js';
 
 /** What a migration may do: run SQL inside the one transaction that applies the pending set. */
 export interface MigrationContext {
@@ -41,4 +42,5 @@ export const migrations: Array<{ name: string; up: MigrationFn; down: MigrationF
   { name: '0012-items-order-keys', ...itemsOrderKeys },
   { name: '0013-series-by-day', ...seriesByDay },
   { name: '0014-items-by-created', ...itemsByCreated },
+  { name: '0015-series-by-time-of-day', ...seriesByTimeOfDay },
 ];
