@@ -74,7 +74,7 @@ export async function copyOut(db: Database, statement: (client: pg.Client) => st
 /** COPY's CSV ends records with LF: each LF outside a quoted field becomes CRLF (a quote toggles quoting, a doubled one twice). */
 export function crlfRecords(data: Buffer): Buffer {
   const ends: number[] = [];
-  // from quote to quote and line end to line end by indexOf (memchr): a byte loop cost 3 ms a batch
+  // from quote to quote and line end to line end by indexOf (memchr), not byte by byte
   let at = 0;
   let quote = data.indexOf(0x22);
   for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, at)) {

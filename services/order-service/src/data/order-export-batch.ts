@@ -6,7 +6,7 @@
 
 import { QueryTypes } from 'sequelize';
 import { EXPORT_COLUMNS, type ExportColumn, type ExportFormat, type KeysetPosition, type OrderSearchPort } from '../orders/search-ports.js';
-import { copyOut, withLiterals } from './copy-out.js';
+import { copyOut, withLiterals, type CopyValue } from './copy-out.js';
 import { toInt, type Database } from './database.js';
 import { createdKeyOf } from './order-filters.js';
 
@@ -112,7 +112,7 @@ function rangeConditions(args: { from: Date; to: Date; status?: string; after: K
 /**
  * The batch's orders `o` in order, each with its item count from `c`: one range scan of the items
  * by their order's created_at, in the same order, so the merge join needs no sort (as CTEs, the
- * orders were materialised and sorted again: a third of a batch).
+ * orders were materialised and sorted again).
  */
 const batchRows = (where: string, items: string) => `(SELECT ${BATCH_COLUMNS} FROM orders o WHERE ${where} ORDER BY o.created_at, o.id LIMIT $limit) o
     LEFT JOIN (SELECT i.order_created_at, i.order_id, count(*) AS item_count FROM order_items i WHERE ${items} GROUP BY 1, 2) c
@@ -140,7 +140,7 @@ export function createExportBatch(db: Database): Pick<OrderSearchPort, 'exportBa
   async function copiedBatch(args: BatchArgs) {
     const { where, items, bind } = rangeConditions(args);
     const { select, lateral, options, crlf } = COPIES[args.format];
-    const values = { ...(bind as Record<string, string | number | Date>), limit: args.limit };
+    const values = { ...(bind as Record<string, CopyValue>), limit: args.limit };
     const copied = await copyOut(
       db,
       (client) => withLiterals(client, `${EXPORT_QUERY_MARKER} COPY (SELECT ${select} FROM ${batchRows(where, items)} ${lateral} ORDER BY o.created_at, o.id) TO STDOUT (${options})`, values),

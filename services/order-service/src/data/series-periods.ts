@@ -14,20 +14,13 @@ import { QueryTypes, type Transaction } from 'sequelize';
 import { ORDER_STATUSES } from '../domain/order-lifecycle.js';
 import type { StatusCounts } from '../orders/ports.js';
 import { toInt, type Database } from './database.js';
-import { runPart, runsOf } from './series-runs.js';
+import { runPart, runsOf, type Span } from './series-runs.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
 
 const SUMS = ORDER_STATUSES.flatMap((s) => [`${s}_orders`, `${s}_cents`]);
-
-/** One bound's signed span from a coarser anchor to a finer one (lo = hi when they coincide). */
-interface Span {
-  lo: number;
-  hi: number;
-  sign: number;
-}
 
 const NO_SPAN: Span = { lo: 0, hi: 0, sign: 0 };
 

@@ -7,16 +7,17 @@
 const DAY = 86_400_000;
 
 /** The levels a run reads: each its roll-up, key column and step. */
-export const RUN_LEVELS = {
+const RUN_LEVELS = {
   h: { table: 'order_series_hourly', key: 'hour', step: 3_600_000 },
   q: { table: 'order_series_quarterly', key: 'quarter', step: 900_000 },
 } as const;
-export type RunLevel = keyof typeof RUN_LEVELS;
+type RunLevel = keyof typeof RUN_LEVELS;
 
 /** Shorter runs are read bound by bound: a few index scans cost less than planning one more part. */
-export const MIN_RUN = 8;
+const MIN_RUN = 8;
 
-interface Span {
+/** A bound's signed span from a coarser anchor to a finer one (lo = hi when they coincide). */
+export interface Span {
   lo: number;
   hi: number;
   sign: number;
