@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from './database.js';
+import { inStatementSpan } from './query-spans.js';
 
 export interface Copied {
   /** the records copied (COPY's command tag) */
@@ -35,7 +36,11 @@ export function withLiterals(client: pg.Client, sql: string, values: Record<stri
  * goes back to the pool, or is closed if the statement outlived the query deadline (as
  * DeadlineClient closes one).
  */
-export async function copyOut(db: Database, statement: (client: pg.Client) => string, options: { crlf: boolean }): Promise<Copied> {
+export function copyOut(db: Database, statement: (client: pg.Client) => string, options: { crlf: boolean }): Promise<Copied> {
+  return inStatementSpan(db, 'COPY', () => copyOnConnection(db, statement, options));
+}
+
+async function copyOnConnection(db: Database, statement: (client: pg.Client) => string, options: { crlf: boolean }): Promise<Copied> {
   const client = (await db.connectionManager.getConnection({ type: 'read' })) as pg.Client;
   let expired = false;
   try {

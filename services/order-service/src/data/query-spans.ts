@@ -14,8 +14,12 @@ export interface QuerySpanTarget {
 
 type ManagedWork = (t: Transaction) => PromiseLike<unknown>;
 
+// each traced instance's span attributes, for the statements that do not go through its query()
+const tracedAttributes = new WeakMap<Sequelize, Record<string, string | number>>();
+
 export function traceQueries(sequelize: Sequelize, target: QuerySpanTarget): void {
   const base = { 'db.system.name': 'postgresql', 'db.namespace': target.database, 'server.address': target.host, 'server.port': target.port };
+  tracedAttributes.set(sequelize, base);
   const query = sequelize.query.bind(sequelize);
   const transaction = sequelize.transaction.bind(sequelize);
 
@@ -33,6 +37,13 @@ export function traceQueries(sequelize: Sequelize, target: QuerySpanTarget): voi
       return inSpan('transaction', { kind: SpanKind.INTERNAL, attributes: base }, () => transaction(opts, work));
     },
   });
+}
+
+/** The span query() would make, for a statement run on a connection of the pool outside it (COPY); none untraced or outside a trace. */
+export function inStatementSpan<T>(sequelize: Sequelize, operation: string, work: () => Promise<T>): Promise<T> {
+  const base = tracedAttributes.get(sequelize);
+  if (!base || !inTrace()) return work();
+  return inSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...base, 'db.operation.name': operation } }, () => work());
 }
 
 // the relay's, the reconciler's and the retention purge's polls outside any request would each be a trace of their own

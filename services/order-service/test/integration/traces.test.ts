@@ -1,7 +1,8 @@
 // Traces across the platform, against the built service as a real process: a checkout that comes
 // in with the gateway's traceparent is one trace at a loopback OTLP/HTTP receiver (the service's
 // server span, its database spans, a client span per peer call), the peers and the outbox event
-// continue it, and every log line of the request names it. Without an endpoint: no export, no SDK.
+// continue it, and every log line of the request names it; an admin export's COPY batches are
+// database spans of its trace. Without an endpoint: no export, no SDK.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -202,5 +203,28 @@ describe('traces', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
     expect(warning).toMatchObject({ level: 'warn', dependency: 'otlp', code: 'ECONNREFUSED' });
     expect(warning).not.toHaveProperty('trace_id'); // not the trace of the request whose spans it held
+  }, 60_000);
+
+  test("an admin export's batches read by COPY are database spans of the request's trace", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const run = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'order-service-export' });
+    // 12 000 orders: cut at the 5 000th and the 10 000th, two batches by COPY and the rest as text
+    await tdb.sequelize.query(`
+      INSERT INTO orders (order_number, user_id, customer_email, status, payment_status, currency, subtotal_cents, tax_cents, shipping_cents,
+                          discount_cents, total_cents, shipping_address, shipping_city, shipping_postal_code, shipping_country, created_at, updated_at)
+      SELECT 'ORD-TRACE-' || g, 41, 'trace@example.com', 'confirmed', 'paid', 'USD', g, 0, 0, 0, g, '1 Main St', 'Springfield', '62701', 'US',
+             '2025-02-01T00:00:00Z'::timestamptz + g * interval '1 minute', now()
+        FROM generate_series(1, 12000) g`);
+    const res = await fetch(`${run.service.url}/admin/orders/export?from=2025-02-01&to=2025-02-28`, {
+      headers: { authorization: `Bearer ${await tokens.admin()}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(res.status).toBe(200);
+    expect((await res.text()).split('\r\n').filter((l) => /^\d/.test(l))).toHaveLength(12000);
+    await run.service.kill('SIGTERM');
+    const ofTrace = receiver.spans.filter((s) => s.service === 'order-service-export' && s.traceId === traceId);
+    const copies = ofTrace.filter((s) => s.attributes['db.operation.name'] === 'COPY');
+    expect(copies).toHaveLength(2);
+    const server = ofTrace.find((s) => s.kind === SERVER);
+    for (const c of copies) expect([c.kind, c.parentSpanId, c.attributes['db.system.name']]).toEqual([CLIENT, server!.spanId, 'postgresql']);
   }, 60_000);
 });
