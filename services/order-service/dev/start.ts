@@ -83,7 +83,14 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
     ...Object.fromEntries(['USER_SERVICE', 'CART_SERVICE', 'PRODUCT_SERVICE', 'SEARCH_SERVICE'].flatMap((k) => [[`PROBE_${k}_PLATFORM`, 'local stand-in'], [`PROBE_${k}_PROVIDER`, 'stand-in']])),
   };
   const sidecar = startSidecar({ ...env, ...labels, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, options.quiet);
-  const service = await startService(loadConfig(env), { handleSignals: false });
+  const service = await startService(loadConfig(env), { handleSignals: false }).catch(async (err: unknown) => {
+    // a port in use, say: the sidecar child would outlive this process and hold its port
+    await stopSidecar(sidecar);
+    await peers.close();
+    await pgServer.stop();
+    await pglite.close();
+    throw err;
+  });
 
   const minutes = Number(process.env.ACCESS_TOKEN_EXPIRE_MINUTES ?? 30);
   const [shopper, admin, blocked] = [DEFAULT_USERS[0]!, DEFAULT_USERS[1]!, DEFAULT_USERS[2]!];
@@ -103,6 +110,13 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
       await pglite.close();
     },
   };
+}
+
+async function stopSidecar(sidecar: ChildProcess | null): Promise<void> {
+  if (!sidecar || sidecar.exitCode !== null || sidecar.signalCode !== null) return;
+  const exited = new Promise((resolve) => sidecar.once('exit', resolve));
+  sidecar.kill('SIGTERM');
+  await exited;
 }
 
 function startSidecar(env: Record<string, string>, quiet = false): ChildProcess | null {

@@ -1,8 +1,11 @@
 // `npm start` does what the environment says: an operator's configuration runs the configured
-// service (or one line saying what is missing), never a silent embedded stack; and a second
-// development stack on the same data directory is refused before it touches the data.
+// service (or one line saying what is missing), never a silent embedded stack; a second
+// development stack on the same data directory is refused before it touches the data; and a stack
+// that cannot take its port leaves no sidecar behind.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,3 +80,21 @@ test('a second development stack on the same data directory is refused with one 
   expect(output()).toContain(`another development stack (pid ${process.pid}) is using ${dataDir}`);
   expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
 });
+
+test('a development stack whose service port is taken fails with one line and leaves no sidecar holding its port', async () => {
+  const taken = createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  const sidecarPort = await freePort();
+  try {
+    const { child, output } = launch({ SERVICE_PORT: String((taken.address() as AddressInfo).port), SIDECAR_PORT: String(sidecarPort) });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(output()).toMatch(/development start failed: EADDRINUSE/);
+    // the sidecar's port is free again: a listener can take it
+    const probe = createServer().listen(sidecarPort, '127.0.0.1');
+    await once(probe, 'listening');
+    probe.close();
+  } finally {
+    taken.close();
+  }
+}, 60_000);
