@@ -83,12 +83,15 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
     ...Object.fromEntries(['USER_SERVICE', 'CART_SERVICE', 'PRODUCT_SERVICE', 'SEARCH_SERVICE'].flatMap((k) => [[`PROBE_${k}_PLATFORM`, 'local stand-in'], [`PROBE_${k}_PROVIDER`, 'stand-in']])),
   };
   const sidecar = startSidecar({ ...env, ...labels, SIDECAR_HOST: '127.0.0.1', SIDECAR_PORT: String(sidecarPort) }, options.quiet);
-  const service = await startService(loadConfig(env), { handleSignals: false }).catch(async (err: unknown) => {
-    // a port in use, say: the sidecar child would outlive this process and hold its port
+  // everything but the service; also when the service cannot start (a port in use, say), or the sidecar child would outlive this process and hold its port
+  const closeAround = async () => {
     await stopSidecar(sidecar);
     await peers.close();
     await pgServer.stop();
     await pglite.close();
+  };
+  const service = await startService(loadConfig(env), { handleSignals: false }).catch(async (err: unknown) => {
+    await closeAround();
     throw err;
   });
 
@@ -104,10 +107,7 @@ export async function startDevStack(options: { dataDir?: string; servicePort?: n
       if (stopped) return;
       stopped = true;
       await service.stop();
-      sidecar?.kill('SIGTERM');
-      await peers.close();
-      await pgServer.stop();
-      await pglite.close();
+      await closeAround();
     },
   };
 }
